@@ -1,0 +1,1 @@
+"""Chat: rooms, direct messages, history, typing and read markers."""

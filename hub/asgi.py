@@ -1,0 +1,27 @@
+"""ASGI entry point: HTTP through Django (WhiteNoise serves static files), `/ws/` to the hub socket."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+django_asgi_app = get_asgi_application()  # sets Django up before anything imports models
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from hub import daphne_limits  # noqa: E402
+from hub.consumer import HubConsumer  # noqa: E402
+
+daphne_limits.install()
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter([path("ws/", HubConsumer.as_asgi())]))
+        ),
+    }
+)

@@ -1,0 +1,35 @@
+"""Per-user socket counting across every server process (the 20-sockets limit).
+
+One sorted set per user: member = connection id, score = expiry time. Dead
+processes' entries age out by score, so a crash never locks a user out.
+"""
+
+import time
+
+from hub.redis import get_async_redis, key
+
+# KEYS[1] user's set; ARGV: conn, now, expiry. Returns the count including this socket.
+_REGISTER = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(ARGV[3] - ARGV[2]) + 60)
+return redis.call('ZCARD', KEYS[1])
+"""
+
+
+def _key(user_id):
+    return key("sockets", user_id)
+
+
+async def register(user_id, conn_id, ttl_s):
+    """Record a socket; return how many live sockets the user has now (this one included)."""
+    now = time.time()
+    return await get_async_redis().eval(_REGISTER, 1, _key(user_id), conn_id, now, now + ttl_s)
+
+
+async def refresh(user_id, conn_id, ttl_s):
+    await get_async_redis().zadd(_key(user_id), {conn_id: time.time() + ttl_s}, xx=True)
+
+
+async def unregister(user_id, conn_id):
+    await get_async_redis().zrem(_key(user_id), conn_id)

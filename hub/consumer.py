@@ -1,0 +1,269 @@
+"""The one socket per tab: parse, limit, route to topic handlers, reply. No feature logic."""
+
+import asyncio
+import collections
+import logging
+import time
+import uuid
+from datetime import datetime, timezone
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from hub import connections, lifecycle, protocol
+from hub.errors import BadRequest, HubError, Internal, NotJoined, TooLarge, UnknownEvent, UnknownTopic
+from hub.push import session_group, user_group
+from hub.sessions import session_still_valid
+from hub.topics import get_choice, lookup
+from hub.users import user_dict
+
+logger = logging.getLogger(__name__)
+
+FLOOD_MAX_FAILURES = 50
+FLOOD_WINDOW_SECS = 10.0
+MAX_TOPICS_PER_SOCKET = 200
+# Closing for a server-side failure: applications may only use 1000 or 3000-4999.
+CLOSE_INTERNAL = 4500
+STATUSES = ("online", "away")
+
+
+def utc_now_iso():
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class HubConsumer(AsyncWebsocketConsumer):
+    """One authenticated connection; the `conn` object topic handlers and lifecycle listeners see.
+
+    Handlers use: `user`, `conn_id`, `status`, `subscribe(group)`, `unsubscribe(group)`,
+    `send_push(topic, event, payload)`, `is_joined(topic)`.
+    """
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close()  # before accept: the handshake is refused with HTTP 403
+            return
+        self.user = user
+        self.conn_id = uuid.uuid4().hex
+        self.session_key = self.scope["session"].session_key
+        self.status = "online"
+        self.topics = {}
+        self.group_refs = collections.Counter()
+        self.failures = collections.deque()
+        self.closed = False
+        self.registered = False
+        self.last_frame = time.monotonic()
+        self.last_activity_hook = self.last_frame
+        self.watchdog = None
+        await self.accept()
+        await self.send_frame(protocol.push(protocol.HUB_TOPIC, "hello", {
+            "protocol": protocol.PROTOCOL_VERSION,
+            "conn": self.conn_id,
+            "user": user_dict(user),
+            "heartbeat": settings.HUB_HEARTBEAT,
+            "server_time": utc_now_iso(),
+        }))
+        try:
+            count = await connections.register(user.pk, self.conn_id, settings.HUB_PRESENCE_TTL)
+            self.registered = True
+            if count > settings.HUB_MAX_SOCKETS_PER_USER:
+                await self.close_with(protocol.CLOSE_FLOODING)
+                return
+            await self.subscribe(user_group(user.pk))
+            if self.session_key:
+                await self.subscribe(session_group(self.session_key))
+            await lifecycle.notify("connected", self)
+        except Exception:
+            logger.exception("could not set up connection %s", self.conn_id)
+            await self.close_with(CLOSE_INTERNAL)
+            return
+        self.watchdog = asyncio.ensure_future(self.watch())
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.closed:
+            return
+        self.last_frame = time.monotonic()
+        ref, topic = None, protocol.HUB_TOPIC
+        try:
+            if text_data is None:
+                raise BadRequest("Binary frames are not supported; send JSON text.")
+            if len(text_data) > settings.HUB_MAX_FRAME:
+                raise TooLarge(f"Frame is larger than {settings.HUB_MAX_FRAME} bytes.")
+            try:
+                frame = protocol.parse_frame(text_data)
+            except BadRequest as error:
+                topic, ref = error.topic, error.ref
+                raise
+            topic, ref = frame.topic, frame.ref
+            await self.note_activity()
+            data = await self.route(frame)
+            if ref is not None:
+                await self.send_frame(protocol.ok_reply(topic, ref, data if data is not None else {}))
+        except HubError as error:
+            await self.fail(topic, ref, error)
+        except Exception:
+            logger.exception("handler failed on topic %r", topic)
+            await self.fail(topic, ref, Internal("The server failed to handle this frame."))
+
+    async def route(self, frame):
+        """Send one frame to the hub itself or to its topic's handler; return the reply data."""
+        if frame.topic == protocol.HUB_TOPIC:
+            if frame.event != "heartbeat":
+                raise UnknownEvent(f"Topic 'hub' has no event {frame.event!r}.")
+            return await self.heartbeat(frame.payload)
+        handler_class, suffix = lookup(frame.topic)
+        if handler_class is None:
+            raise UnknownTopic(f"No topic {frame.topic!r}.")
+        handler = self.topics.get(frame.topic)
+        if frame.event == "join":
+            return await self.join(handler_class, frame, suffix, handler)
+        if frame.event == "leave":
+            if handler is not None:
+                del self.topics[frame.topic]
+                await handler.leave()
+            return {}
+        if handler is None:
+            if frame.event not in handler_class.events:
+                raise UnknownEvent(f"Topic {frame.topic!r} has no event {frame.event!r}.")
+            raise NotJoined(f"Join {frame.topic!r} first.")
+        return await handler.handle(frame.event, frame.payload)
+
+    async def join(self, handler_class, frame, suffix, handler):
+        if handler is None:
+            if len(self.topics) >= MAX_TOPICS_PER_SOCKET:
+                raise BadRequest(f"A socket may join at most {MAX_TOPICS_PER_SOCKET} topics.")
+            handler = handler_class(self, frame.topic, suffix)
+            try:
+                data = await handler.join(frame.payload)
+            except BaseException:
+                await handler.leave()  # undo whatever the failed join subscribed
+                raise
+            self.topics[frame.topic] = handler
+            return data
+        return await handler.join(frame.payload)
+
+    async def heartbeat(self, payload):
+        status = get_choice(payload, "status", STATUSES, required=False)
+        if status is not None:
+            self.status = status
+        await connections.refresh(self.user.pk, self.conn_id, settings.HUB_PRESENCE_TTL)
+        await lifecycle.notify("heartbeat", self, status)
+        for handler in list(self.topics.values()):
+            await handler.on_heartbeat(status)
+        return {"server_time": utc_now_iso()}
+
+    async def note_activity(self):
+        """Any frame keeps presence alive; tell listeners at most twice per heartbeat interval."""
+        now = time.monotonic()
+        if now - self.last_activity_hook >= settings.HUB_HEARTBEAT / 2:
+            self.last_activity_hook = now
+            await lifecycle.notify("activity", self)
+
+    async def fail(self, topic, ref, error):
+        await self.send_frame(protocol.error_reply(topic, ref, error))
+        now = time.monotonic()
+        self.failures.append(now)
+        while self.failures and now - self.failures[0] > FLOOD_WINDOW_SECS:
+            self.failures.popleft()
+        if len(self.failures) >= FLOOD_MAX_FAILURES:
+            await self.close_with(protocol.CLOSE_FLOODING)
+
+    # --- what handlers and listeners use
+
+    def is_joined(self, topic):
+        return topic in self.topics
+
+    async def subscribe(self, group):
+        if self.group_refs[group] == 0:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.group_refs[group] += 1
+
+    async def unsubscribe(self, group):
+        if self.group_refs[group] <= 0:
+            return
+        self.group_refs[group] -= 1
+        if self.group_refs[group] == 0:
+            del self.group_refs[group]
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def send_push(self, topic, event, payload):
+        await self.send_frame(protocol.push(topic, event, payload))
+
+    async def send_frame(self, message):
+        if not self.closed:
+            await self.send(text_data=protocol.encode(message))
+
+    # --- layer events (type "hub.push" calls hub_push)
+
+    async def hub_push(self, message):
+        """A push for one topic: forwarded only if this socket joined it and its handler agrees."""
+        handler = self.topics.get(message["topic"])
+        if handler is None or self.closed:
+            return
+        payload = await handler.on_push(message["event"], message["payload"], message)
+        if payload is not None:
+            await self.send_push(message["topic"], message["event"], payload)
+
+    async def hub_close(self, message):
+        """Close this socket (logout elsewhere sends this to the session's group)."""
+        await self.close_with(message.get("code", protocol.CLOSE_SESSION_ENDED))
+
+    # --- timers and teardown
+
+    async def watch(self):
+        """Close idle sockets (4408) and sockets whose session ended elsewhere (4401)."""
+        ttl = settings.HUB_PRESENCE_TTL
+        check_every = min(settings.HUB_SESSION_CHECK_SECS, 300)
+        next_session_check = time.monotonic() + check_every
+        try:
+            while not self.closed:
+                now = time.monotonic()
+                idle_deadline = self.last_frame + ttl
+                if now >= idle_deadline:
+                    await self.close_with(protocol.CLOSE_IDLE)
+                    return
+                if now >= next_session_check:
+                    next_session_check = now + check_every
+                    if not await database_sync_to_async(session_still_valid)(self.session_key, self.user.pk):
+                        await self.close_with(protocol.CLOSE_SESSION_ENDED)
+                        return
+                await asyncio.sleep(max(0.05, min(idle_deadline, next_session_check) - now))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("watchdog of connection %s failed", self.conn_id)
+
+    async def close_with(self, code):
+        if self.closed:
+            return
+        await self.close(code)
+        await self.cleanup()
+
+    async def disconnect(self, code):
+        if hasattr(self, "conn_id"):
+            await self.cleanup()
+
+    async def cleanup(self):
+        """Leave every topic and tell listeners; safe to call twice (close, then disconnect)."""
+        if self.closed:
+            return
+        self.closed = True
+        current = asyncio.current_task()
+        if self.watchdog is not None and self.watchdog is not current:
+            self.watchdog.cancel()
+        handlers, self.topics = list(self.topics.values()), {}
+        for handler in handlers:
+            try:
+                await handler.leave()
+            except Exception:
+                logger.exception("leave of %s failed", handler.topic)
+        try:
+            await lifecycle.notify("disconnected", self)
+            if self.registered:
+                await connections.unregister(self.user.pk, self.conn_id)
+            for group in list(self.group_refs):
+                await self.channel_layer.group_discard(group, self.channel_name)
+            self.group_refs.clear()
+        except Exception:
+            logger.exception("cleanup of connection %s failed", self.conn_id)

@@ -1,0 +1,57 @@
+"""`python3 dev.py run`: the embedded Redis (when REDIS_URL is unset), migrate, then the server.
+
+Runs inside .venv. The Redis-compatible server lives exactly as long as this process.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+
+from hub.embedded_redis import BASE_DIR, EmbeddedRedis, runtime_dir
+
+DEFAULT_ADDRESS = "127.0.0.1:8000"
+
+
+def main(args):
+    env = dict(os.environ)
+    embedded = None
+    if not env.get("REDIS_URL"):
+        embedded = EmbeddedRedis(runtime_dir(BASE_DIR))
+        try:
+            embedded.start()
+        except RuntimeError as exc:
+            print(f"dev.py: cannot start the embedded Redis: {exc}", file=sys.stderr)
+            return 2
+        print(f"dev.py: embedded Redis: {embedded.description}, on {embedded.socket_path}", flush=True)
+        env["REDIS_URL"] = embedded.url
+    else:
+        print(f"dev.py: using REDIS_URL={env['REDIS_URL']}", flush=True)
+    manage = [sys.executable, str(BASE_DIR / "manage.py")]
+    server = None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if subprocess.call([*manage, "migrate", "--noinput"], env=env, cwd=BASE_DIR) != 0:
+            return 1
+        server = subprocess.Popen([*manage, "runserver", *(args or [DEFAULT_ADDRESS])], env=env, cwd=BASE_DIR)
+        return server.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if server is not None and server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        if embedded is not None:
+            embedded.stop()
+            print("dev.py: embedded Redis stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Presence: who is online, in Redis, crash-safe; a generic presence API for any topic."""
