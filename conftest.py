@@ -1,0 +1,76 @@
+"""Suite-wide fixtures: real Redis (flushed per test), user factories, socket communicators.
+
+Browser tests run last: Playwright's sync API leaves an event loop behind that breaks
+async tests run after it in the same process (see ../shared/TESTING.md).
+"""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from hub.redis import get_sync_redis
+from tests.communicator import HubCommunicator, close_async_clients, session_cookie_for
+
+PASSWORD = "correct-Horse-battery-9"
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Chromium through Playwright (runs last)")
+    config.addinivalue_line("markers", "e2e: starts real daphne processes")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis():
+    """Every test starts with an empty Redis database (the test server or REDIS_URL's db)."""
+    get_sync_redis().flushdb()
+    yield
+
+
+@pytest.fixture
+def make_user(django_db_blocker):
+    """Factory: make_user("alice", is_staff=True) -> a saved user with PASSWORD."""
+    from django.contrib.auth import get_user_model
+
+    def _make(username, *, email=None, password=PASSWORD, **fields):
+        with django_db_blocker.unblock():
+            return get_user_model().objects.create_user(
+                username=username, email=email or f"{username}@example.com", password=password, **fields
+            )
+
+    return _make
+
+
+@pytest.fixture
+def amake_user(make_user):
+    """Async form of make_user for async tests."""
+    return database_sync_to_async(make_user)
+
+
+@pytest.fixture
+async def connect():
+    """Factory: `await connect(user)` -> a connected HubCommunicator that already read `hello`."""
+    from hub.asgi import application
+
+    opened = []
+
+    async def _connect(user, *, origin=b"http://localhost", read_hello=True):
+        cookie = await database_sync_to_async(session_cookie_for)(user)
+        comm = HubCommunicator(application, "/ws/", headers=[(b"origin", origin), (b"cookie", cookie.encode())])
+        connected, _ = await comm.connect(timeout=5)
+        assert connected, "the socket was refused"
+        if read_hello:
+            comm.hello = await comm.receive_json_from(timeout=5)
+            assert comm.hello["event"] == "hello"
+        opened.append(comm)
+        return comm
+
+    yield _connect
+    for comm in opened:
+        try:
+            await comm.disconnect(timeout=5)
+        except Exception:
+            pass
+    await close_async_clients()

@@ -1,0 +1,262 @@
+"""The socket itself over the real Redis channel layer: hello, heartbeat, errors, closes, registry."""
+
+import asyncio
+import json
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from hub import protocol, topics
+from hub.errors import Forbidden
+from hub.push import asend_to_user, topic_group
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class EchoTopic(topics.Topic):
+    """A throwaway topic: join subscribes to its group; `echo` replies; `boom` is a bug."""
+
+    events = ("echo", "boom", "deny")
+
+    async def join(self, payload):
+        await self.conn.subscribe(topic_group(self.topic))
+        return {"joined": self.topic, "suffix": self.suffix}
+
+    async def leave(self):
+        await self.conn.unsubscribe(topic_group(self.topic))
+
+    async def on_echo(self, payload):
+        return {"echo": payload}
+
+    async def on_boom(self, payload):
+        raise RuntimeError("a bug")
+
+    async def on_deny(self, payload):
+        raise Forbidden()
+
+
+@pytest.fixture(autouse=True)
+def echo_topic():
+    topics.register("echo:*", EchoTopic)
+    yield
+    topics.unregister("echo:*")
+
+
+async def test_hello_is_the_first_frame(amake_user, connect):
+    alice = await amake_user("alice")
+    comm = await connect(alice)
+    hello = comm.hello
+    assert hello["topic"] == "hub"
+    payload = hello["payload"]
+    assert payload["protocol"] == 1
+    assert payload["user"] == {"id": alice.pk, "username": "alice", "display_name": "alice"}
+    assert payload["heartbeat"] == 25
+    assert payload["server_time"].endswith("Z")
+    assert len(payload["conn"]) >= 16
+
+
+async def test_heartbeat_replies_with_server_time(amake_user, connect):
+    comm = await connect(await amake_user("alice"))
+    data = await comm.ok("hub", "heartbeat", {"status": "away"})
+    assert data["server_time"].endswith("Z")
+    assert (await comm.ok("hub", "heartbeat"))["server_time"]
+    error = await comm.error("hub", "heartbeat", {"status": "asleep"})
+    assert error["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("text", ["not json", "[1,2]", "42", '"str"', "null", '{"topic":"\\ud800","event":"x"}'])
+async def test_frames_that_are_not_objects_get_bad_request_on_hub(amake_user, connect, text):
+    comm = await connect(await amake_user("alice"))
+    await comm.send_to(text_data=text)
+    reply = await comm.receive_json_from()
+    assert reply == {"topic": "hub", "event": "reply", "ref": None, "payload": {
+        "ok": False, "error": {"code": "bad_request", "message": reply["payload"]["error"]["message"]}}}
+
+
+@pytest.mark.parametrize("frame", [
+    {"event": "heartbeat", "ref": "a"},
+    {"topic": 5, "event": "heartbeat", "ref": "a"},
+    {"topic": "hub", "ref": "a"},
+    {"topic": "hub", "event": ["x"], "ref": "a"},
+    {"topic": "hub", "event": "heartbeat", "payload": [], "ref": "a"},
+    {"topic": "hub", "event": "heartbeat", "payload": None, "ref": "a"},
+])
+async def test_missing_or_ill_typed_fields_are_bad_request(amake_user, connect, frame):
+    comm = await connect(await amake_user("alice"))
+    await comm.send_to(text_data=json.dumps(frame))
+    reply = await comm.receive_json_from()
+    assert reply["event"] == "reply"
+    assert reply["ref"] == "a"
+    assert reply["payload"]["error"]["code"] == "bad_request"
+
+
+async def test_ref_must_be_a_string_of_at_most_64_characters(amake_user, connect):
+    comm = await connect(await amake_user("alice"))
+    assert (await comm.ok("hub", "heartbeat"))  # sanity
+    await comm.send_frame("hub", "heartbeat", {}, ref="x" * 64)
+    assert (await comm.receive_json_from())["payload"]["ok"] is True
+    await comm.send_frame("hub", "heartbeat", {}, ref="x" * 65)
+    reply = await comm.receive_json_from()
+    assert reply["ref"] is None and reply["payload"]["error"]["code"] == "bad_request"
+    await comm.send_to(text_data=json.dumps({"topic": "hub", "event": "heartbeat", "ref": 7}))
+    reply = await comm.receive_json_from()
+    assert reply["ref"] is None and reply["payload"]["error"]["code"] == "bad_request"
+
+
+async def test_frame_without_ref_gets_no_reply_on_success_and_null_ref_on_failure(amake_user, connect):
+    comm = await connect(await amake_user("alice"))
+    await comm.send_frame("hub", "heartbeat", {})
+    assert await comm.nothing()
+    await comm.send_frame("nope", "join", {})
+    reply = await comm.receive_json_from()
+    assert reply["topic"] == "nope" and reply["ref"] is None
+    assert reply["payload"]["error"]["code"] == "unknown_topic"
+
+
+async def test_error_codes_of_routing(amake_user, connect):
+    comm = await connect(await amake_user("alice"))
+    assert (await comm.error("nope", "join"))["code"] == "unknown_topic"
+    assert (await comm.error("hub", "join"))["code"] == "unknown_event"
+    assert (await comm.error("hub", "dance"))["code"] == "unknown_event"
+    assert (await comm.error("echo:a", "echo"))["code"] == "not_joined"
+    assert (await comm.error("echo:a", "dance"))["code"] == "unknown_event"
+    assert await comm.ok("echo:a", "join") == {"joined": "echo:a", "suffix": "a"}
+    assert (await comm.error("echo:a", "dance"))["code"] == "unknown_event"
+    assert (await comm.error("echo:a", "deny"))["code"] == "forbidden"
+    assert (await comm.error("echo:a", "boom"))["code"] == "internal"
+    assert await comm.ok("echo:a", "echo", {"x": [1, "é"]}) == {"echo": {"x": [1, "é"]}}
+
+
+async def test_binary_and_oversized_frames_get_errors(amake_user, connect, settings):
+    settings.HUB_MAX_FRAME = 1000
+    comm = await connect(await amake_user("alice"))
+    await comm.send_to(bytes_data=b"\x00\x01")
+    assert (await comm.receive_json_from())["payload"]["error"]["code"] == "bad_request"
+    await comm.send_to(text_data=json.dumps({"topic": "hub", "event": "heartbeat", "payload": {"x": "y" * 2000}}))
+    assert (await comm.receive_json_from())["payload"]["error"]["code"] == "too_large"
+
+
+async def test_rejoin_answers_fresh_state_and_leave_stops_pushes(amake_user, connect):
+    alice = await amake_user("alice")
+    comm = await connect(alice)
+    await comm.ok("echo:a", "join")
+    assert await comm.ok("echo:a", "join") == {"joined": "echo:a", "suffix": "a"}
+    from channels.layers import get_channel_layer
+    from hub.push import push_message
+
+    await get_channel_layer().group_send(topic_group("echo:a"), push_message("echo:a", "ping", {"n": 1}))
+    assert await comm.expect("echo:a", "ping") == {"n": 1}
+    assert await comm.ok("echo:a", "leave") == {}
+    await get_channel_layer().group_send(topic_group("echo:a"), push_message("echo:a", "ping", {"n": 2}))
+    assert await comm.nothing(0.5)
+    assert (await comm.error("echo:a", "echo"))["code"] == "not_joined"
+
+
+async def test_send_to_user_reaches_every_socket_of_that_user_that_joined(amake_user, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    tab1, tab2, other_topic, bobs = await connect(alice), await connect(alice), await connect(alice), await connect(bob)
+    for comm in (tab1, tab2, bobs):
+        await comm.ok("echo:x", "join")
+    await other_topic.ok("echo:y", "join")
+    await asend_to_user(alice, "echo:x", "custom", {"hello": "world"})
+    assert await tab1.expect("echo:x", "custom") == {"hello": "world"}
+    assert await tab2.expect("echo:x", "custom") == {"hello": "world"}
+    assert await other_topic.nothing(0.5)
+    assert await bobs.nothing(0.2)
+
+
+async def test_socket_idle_longer_than_ttl_closes_4408(amake_user, connect, settings):
+    settings.HUB_PRESENCE_TTL = 1
+    comm = await connect(await amake_user("alice"))
+    assert await comm.expect_close(timeout=5) == protocol.CLOSE_IDLE
+
+
+async def test_fifty_failures_in_ten_seconds_close_4429(amake_user, connect):
+    comm = await connect(await amake_user("alice"))
+    for _ in range(49):
+        await comm.send_to(text_data="garbage")
+    for _ in range(49):
+        await comm.receive_json_from()
+    await comm.send_to(text_data="garbage")
+    assert await comm.expect_close() == protocol.CLOSE_FLOODING
+
+
+async def test_twenty_first_socket_of_a_user_closes_4429_after_hello(amake_user, connect, settings):
+    settings.HUB_MAX_SOCKETS_PER_USER = 3
+    alice = await amake_user("alice")
+    for _ in range(3):
+        await connect(alice)
+    fourth = await connect(alice)
+    assert fourth.hello["event"] == "hello"
+    assert await fourth.expect_close() == protocol.CLOSE_FLOODING
+    # A closed socket frees its place.
+    await fourth.disconnect()
+    await (await connect(await amake_user("bob"))).ok("hub", "heartbeat")
+
+
+async def test_deleted_session_closes_4401_on_next_check(amake_user, connect, settings):
+    settings.HUB_SESSION_CHECK_SECS = 1
+    alice = await amake_user("alice")
+    comm = await connect(alice)
+    from channels.db import database_sync_to_async
+    from django.contrib.sessions.models import Session
+
+    await database_sync_to_async(lambda: Session.objects.all().delete())()
+    assert await comm.expect_close(timeout=5) == protocol.CLOSE_SESSION_ENDED
+
+
+async def test_deactivated_user_closes_4401(amake_user, connect, settings):
+    settings.HUB_SESSION_CHECK_SECS = 1
+    alice = await amake_user("alice")
+    comm = await connect(alice)
+    from channels.db import database_sync_to_async
+
+    alice.is_active = False
+    await database_sync_to_async(alice.save)()
+    assert await comm.expect_close(timeout=5) == protocol.CLOSE_SESSION_ENDED
+
+
+async def test_anonymous_and_bad_origin_handshakes_are_refused(amake_user):
+    from hub.asgi import application
+
+    comm = WebsocketCommunicator(application, "/ws/", headers=[(b"origin", b"http://localhost")])
+    connected, _ = await comm.connect()
+    assert not connected
+    from channels.db import database_sync_to_async
+    from tests.communicator import session_cookie_for
+
+    cookie = (await database_sync_to_async(session_cookie_for)(await amake_user("alice"))).encode()
+    for headers in ([(b"origin", b"http://evil.example"), (b"cookie", cookie)], [(b"cookie", cookie)]):
+        comm = WebsocketCommunicator(application, "/ws/", headers=headers)
+        connected, _ = await comm.connect()
+        assert not connected
+
+
+async def test_one_socket_errors_do_not_affect_another(amake_user, connect):
+    alice = await amake_user("alice")
+    noisy, calm = await connect(alice), await connect(alice)
+    for _ in range(10):
+        await noisy.send_to(text_data="{")
+    assert (await calm.ok("hub", "heartbeat"))["server_time"]
+    assert await calm.nothing(0.2)
+
+
+def test_registry_patterns():
+    class A(topics.Topic):
+        pass
+
+    topics.register("alpha", A)
+    topics.register("alpha", A)  # idempotent
+    try:
+        assert topics.lookup("alpha") == (A, "")
+        assert topics.lookup("alphabet") == (None, None)
+        assert topics.lookup("echo:room-1") == (EchoTopic, "room-1")
+        assert topics.lookup("echo:") == (None, None)
+        with pytest.raises(ValueError):
+            topics.register("alpha", EchoTopic)
+        with pytest.raises(ValueError):
+            topics.register("Bad Pattern", A)
+        with pytest.raises(TypeError):
+            topics.register("beta", object)
+    finally:
+        topics.unregister("alpha")

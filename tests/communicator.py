@@ -1,0 +1,113 @@
+"""A WebsocketCommunicator that speaks Hub's envelope: requests matched by ref, pushes buffered."""
+
+import asyncio
+import itertools
+import json
+
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+_refs = itertools.count(1)
+
+
+def session_cookie_for(user):
+    """Log `user` in through Django's test client and return a `Cookie` header value."""
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+async def close_async_clients():
+    """Close the hub's per-loop Redis client of this test's loop (avoids 'loop is closed' noise)."""
+    from hub import redis as hub_redis
+
+    for client in list(hub_redis._async_clients.values()):
+        try:
+            await client.aclose()
+        except Exception:
+            pass
+    hub_redis._async_clients.clear()
+
+
+class HubCommunicator(WebsocketCommunicator):
+    """Adds `request()` (reply by ref) and `expect()` (next push of a topic/event) to the communicator."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.buffer = []  # frames read while waiting for something else
+
+    async def send_frame(self, topic, event, payload=None, ref=None):
+        frame = {"topic": topic, "event": event}
+        if payload is not None:
+            frame["payload"] = payload
+        if ref is not None:
+            frame["ref"] = ref
+        await self.send_to(text_data=json.dumps(frame))
+
+    async def _next(self, timeout):
+        return await self.receive_json_from(timeout=timeout)
+
+    async def wait_for(self, match, timeout=5):
+        """Return the first frame (buffered or new) for which match(frame) is true."""
+        for i, frame in enumerate(self.buffer):
+            if match(frame):
+                return self.buffer.pop(i)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching frame within {timeout} s; buffered: {self.buffer}")
+            frame = await self._next(remaining)
+            if match(frame):
+                return frame
+            self.buffer.append(frame)
+
+    async def request(self, topic, event, payload=None, timeout=5):
+        """Send with a fresh ref and return the reply's payload ({"ok": ..., ...})."""
+        ref = f"r{next(_refs)}"
+        await self.send_frame(topic, event, payload if payload is not None else {}, ref=ref)
+        reply = await self.wait_for(lambda f: f.get("event") == "reply" and f.get("ref") == ref, timeout)
+        assert reply["topic"] == topic
+        return reply["payload"]
+
+    async def ok(self, topic, event, payload=None, timeout=5):
+        """request() that must succeed; returns the reply data."""
+        reply = await self.request(topic, event, payload, timeout)
+        assert reply["ok"], reply
+        return reply["data"]
+
+    async def error(self, topic, event, payload=None, timeout=5):
+        """request() that must fail; returns the error object."""
+        reply = await self.request(topic, event, payload, timeout)
+        assert not reply["ok"], reply
+        return reply["error"]
+
+    async def expect(self, topic, event, timeout=5, where=lambda payload: True):
+        frame = await self.wait_for(
+            lambda f: f.get("topic") == topic and f.get("event") == event and where(f.get("payload")), timeout
+        )
+        return frame["payload"]
+
+    async def nothing(self, timeout=0.3, topic=None):
+        """True when no frame (of `topic`, if given) arrives within `timeout`."""
+        if topic is not None:
+            try:
+                await self.wait_for(lambda f: f.get("topic") == topic, timeout)
+            except TimeoutError:
+                return True
+            return False
+        if any(True for _ in self.buffer):
+            return False
+        return await self.receive_nothing(timeout=timeout)
+
+    async def expect_close(self, timeout=5):
+        """Read until the server closes; return the close code."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            output = await self.receive_output(timeout=max(0.01, deadline - loop.time()))
+            if output["type"] == "websocket.close":
+                return output.get("code", 1000)
+            self.buffer.append(json.loads(output["text"]))
