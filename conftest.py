@@ -11,6 +11,7 @@ from hub.redis import get_sync_redis
 from tests.communicator import HubCommunicator, close_async_clients, session_cookie_for
 
 PASSWORD = "correct-Horse-battery-9"
+pytest_plugins = ["tests.browser"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,210 @@
+"""What every bench scenario shares: a private stack (embedded Redis, fresh SQLite, daphne),
+users with sessions made straight in the database, and real WebSocket clients.
+
+Everything targets 127.0.0.1 only; every loop in a scenario is bounded in count and time.
+"""
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "var" / "bench"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def add_common_arguments(parser):
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""),
+                        help="use this Redis instead of starting the embedded one")
+    parser.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
+
+
+class Stack:
+    """A private server stack: `with Stack(app=..., settings=...) as stack:`.
+
+    Starts the embedded Redis (unless redis_url), migrates a fresh SQLite database
+    under var/bench/, then one daphne process on a free port.
+    """
+
+    def __init__(self, *, app="hub.asgi:application", settings="hub.settings", redis_url="", env=None):
+        self.app = app
+        self.settings = settings
+        self.redis_url = redis_url
+        self.extra_env = env or {}
+        self.port = free_port()
+        self.embedded = None
+        self.process = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self):
+        return f"ws://127.0.0.1:{self.port}/ws/"
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def start(self):
+        raise_fd_limit()
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        db_path = BENCH_DIR / f"bench-{os.getpid()}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        if not self.redis_url:
+            from hub.embedded_redis import EmbeddedRedis, runtime_dir
+
+            self.embedded = EmbeddedRedis(runtime_dir(ROOT, f"bench-redis-{os.getpid()}")).start()
+            self.redis_url = self.embedded.url
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": self.settings,
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key"),
+            "DJANGO_DEBUG": "0",
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "REDIS_URL": self.redis_url,
+            "HUB_MAX_SOCKETS_PER_USER": "100000",
+            **self.extra_env,
+        }
+        os.environ.update({k: self.env[k] for k in ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DATABASE_URL",
+                                                     "REDIS_URL")})
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
+        self.log = open(BENCH_DIR / f"daphne-{self.port}.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), self.app],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited; see {self.log.name}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("daphne did not start in 30 s")
+        setup_django()
+        return self
+
+    def rss_kb(self):
+        """Resident memory of the server process, in KiB (Linux /proc)."""
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        if self.embedded:
+            self.embedded.stop()
+            shutil.rmtree(self.embedded.directory, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def raise_fd_limit():
+    """Thousands of sockets need thousands of descriptors, here and in the daphne child."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def setup_django():
+    import django
+
+    if not getattr(setup_django, "done", False):
+        django.setup()
+        setup_django.done = True
+
+
+def make_sessions(n, prefix="bench"):
+    """Create n users and a logged-in session each; return [(user_id, username, cookie_header)]."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    User = get_user_model()
+    users = User.objects.bulk_create(
+        [User(username=f"{prefix}{i}", email=f"{prefix}{i}@example.com", password="!") for i in range(n)]
+    )
+    users = list(User.objects.filter(username__startswith=prefix).order_by("id"))[:n]
+    result = []
+    for user in users:
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        result.append((user.pk, user.username, f"{settings.SESSION_COOKIE_NAME}={store.session_key}"))
+    return result
+
+
+async def open_socket(stack, cookie, **kwargs):
+    """A real WebSocket logged in by `cookie`; returns (ws, hello payload)."""
+    import websockets
+
+    ws = await websockets.connect(stack.ws_url, additional_headers={"Origin": stack.url, "Cookie": cookie},
+                                  open_timeout=30, max_size=2**22, **kwargs)
+    hello = json.loads(await ws.recv())
+    return ws, hello["payload"]
+
+
+async def open_sockets(stack, cookies, concurrency=50):
+    """Open one socket per cookie, `concurrency` handshakes at a time."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(cookie):
+        async with gate:
+            return await open_socket(stack, cookie)
+
+    return await asyncio.gather(*(one(cookie) for cookie in cookies))
+
+
+_refs = iter(range(1, 10**12))
+
+
+async def request(ws, topic, event, payload=None, timeout=30):
+    """Send one frame with a fresh ref; return the reply payload (other frames are discarded)."""
+    ref = str(next(_refs))
+    await ws.send(json.dumps({"topic": topic, "event": event, "payload": payload or {}, "ref": ref}))
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame.get("event") == "reply" and frame.get("ref") == ref:
+                return frame["payload"]
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]

@@ -1,0 +1,98 @@
+"""Property: any text and any JSON thrown at the socket gets an error reply or a documented close,
+never an unhandled exception (daphne would turn one into 1011) and never a hang."""
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from hub import consumer as hub_consumer
+from hub.protocol import CLOSE_FLOODING
+from tests.communicator import HubCommunicator, close_async_clients, session_cookie_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TOPICS = ["hub", "presence", "notifications", "announcements", "chat", "room:general", "room:nope",
+          "room:", "nope", ""]
+EVENTS = ["join", "leave", "heartbeat", "set", "query", "read", "read_all", "list", "dismiss", "publish",
+          "open_dm", "create", "send", "history", "typing", "edit", "delete", "reply", "x"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+payloads = st.dictionaries(
+    st.sampled_from(["status", "users", "since", "ids", "id", "before", "limit", "title", "body", "level",
+                     "expires_at", "username", "name", "private", "members", "client_id", "typing", "up_to"]),
+    json_values, max_size=4,
+) | json_values
+envelopes = st.fixed_dictionaries(
+    {"topic": st.sampled_from(TOPICS) | json_values, "event": st.sampled_from(EVENTS) | json_values},
+    optional={"payload": payloads, "ref": st.text(max_size=70) | json_values},
+)
+frames = st.one_of(st.text(max_size=200), envelopes.map(json.dumps), json_values.map(json.dumps))
+
+
+@pytest.fixture
+def alice_cookie(make_user, django_db_blocker):
+    user = make_user("fuzzer")
+    with django_db_blocker.unblock():
+        return session_cookie_for(user)
+
+
+async def exchange(cookie, batch):
+    from hub.asgi import application
+
+    comm = HubCommunicator(application, "/ws/", headers=[(b"origin", b"http://localhost"), (b"cookie", cookie.encode())])
+    connected, _ = await comm.connect(timeout=5)
+    assert connected
+    assert (await comm.receive_json_from(timeout=5))["event"] == "hello"
+    try:
+        for text in batch:
+            await comm.send_input({"type": "websocket.receive", "text": text})
+            # Each frame is followed by a heartbeat with a known ref: once its reply arrives, every
+            # earlier frame has been handled (frames are processed in order).
+            await comm.send_to(text_data=json.dumps({"topic": "hub", "event": "heartbeat", "ref": "sync"}))
+            while True:
+                output = await comm.receive_output(timeout=10)
+                assert output["type"] == "websocket.send", output
+                frame = json.loads(output["text"])
+                assert isinstance(frame, dict) and {"topic", "event", "payload"} <= frame.keys()
+                if frame["event"] == "reply" and frame.get("ref") == "sync":
+                    assert frame["payload"]["ok"] is True
+                    break
+                if frame["event"] == "reply" and not frame["payload"]["ok"]:
+                    assert frame["payload"]["error"]["code"] in {
+                        "bad_request", "unknown_topic", "unknown_event", "not_joined", "forbidden",
+                        "not_found", "rate_limited", "too_large"}, frame
+    finally:
+        await comm.disconnect(timeout=5)
+        await close_async_clients()
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(batch=st.lists(frames, min_size=1, max_size=8))
+def test_arbitrary_frames_get_replies_not_crashes(alice_cookie, batch, monkeypatch):
+    # This property is about crashes, not flooding: lift the failure limit for the run.
+    monkeypatch.setattr(hub_consumer, "FLOOD_MAX_FAILURES", 10**6)
+    asyncio.run(exchange(alice_cookie, batch))
+
+
+def test_flooding_still_closes_with_4429(alice_cookie):
+    async def flood():
+        from hub.asgi import application
+
+        comm = HubCommunicator(application, "/ws/", headers=[(b"origin", b"http://localhost"),
+                                                            (b"cookie", alice_cookie.encode())])
+        await comm.connect(timeout=5)
+        for _ in range(60):
+            await comm.send_to(text_data="{}")
+        code = await comm.expect_close(timeout=10)
+        await comm.disconnect()
+        await close_async_clients()
+        return code
+
+    assert asyncio.run(flood()) == CLOSE_FLOODING
