@@ -93,13 +93,19 @@ REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis_url(BASE_DIR)
 # Key prefix for everything Hub stores in Redis (lets test runs share one server).
 HUB_REDIS_PREFIX = env.str("HUB_REDIS_PREFIX", default="hub")
 
+# The pub/sub layer: one PUBLISH per group_send whatever the group size, delivered once
+# per server process. docs/architecture.md has the measurements behind this choice;
+# HUB_CHANNEL_LAYER=core switches to channels-redis's list-based layer (for comparison).
+HUB_CHANNEL_LAYER = env.str("HUB_CHANNEL_LAYER", default="pubsub")
 CHANNEL_LAYERS = {
     "default": {
-        # The pub/sub layer: one PUBLISH per group_send whatever the group size;
-        # docs/architecture.md has the measurements behind this choice.
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": (
+            "channels_redis.core.RedisChannelLayer"
+            if HUB_CHANNEL_LAYER == "core"
+            else "channels_redis.pubsub.RedisPubSubChannelLayer"
+        ),
         "CONFIG": {
-            # redis-py 8 defaults to a 5 s socket timeout; give the layer room.
+            # redis-py 8 defaults to a 5 s socket timeout; channels-redis blocks 5 s on reads.
             "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
             "prefix": f"{HUB_REDIS_PREFIX}.layer",
         },
