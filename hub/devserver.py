@@ -37,17 +37,21 @@ def main(args):
     try:
         if subprocess.call([*manage, "migrate", "--noinput"], env=env, cwd=BASE_DIR) != 0:
             return 1
-        server = subprocess.Popen([*manage, "runserver", *(args or [DEFAULT_ADDRESS])], env=env, cwd=BASE_DIR)
+        # Its own process group: runserver's autoreloader runs the server in a child process.
+        server = subprocess.Popen([*manage, "runserver", *(args or [DEFAULT_ADDRESS])], env=env, cwd=BASE_DIR,
+                                  start_new_session=True)
         return server.wait()
     except KeyboardInterrupt:
         return 0
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if server is not None and server.poll() is None:
-            server.send_signal(signal.SIGINT)
+            os.killpg(server.pid, signal.SIGTERM)
             try:
                 server.wait(10)
             except subprocess.TimeoutExpired:
-                server.kill()
+                os.killpg(server.pid, signal.SIGKILL)
         if embedded is not None:
             embedded.stop()
             print("dev.py: embedded Redis stopped", flush=True)

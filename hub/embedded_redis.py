@@ -86,6 +86,15 @@ def _pid_alive(pid):
     return True
 
 
+def _is_server_process(pid):
+    """Only ever signal a pid that is still a Redis-compatible server (pids get reused)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return sys.platform != "linux"  # no /proc: trust the pid file
+    return b"valkey-server" in cmdline or b"redis-server" in cmdline
+
+
 def _die_with_parent():
     """Linux only: the server gets SIGTERM if the process that started it is killed."""
     if sys.platform.startswith("linux"):
@@ -111,18 +120,24 @@ class EmbeddedRedis:
         return f"unix://{self.socket_path}"
 
     def _clear_stale(self):
-        """A run killed with SIGKILL can leave a server, socket and pid file behind."""
+        """A killed run can leave a socket and pid file behind; a live server is never taken over."""
+        pid = 0
         if self.pid_path.exists():
             try:
                 pid = int(self.pid_path.read_text().strip() or 0)
             except ValueError:
                 pid = 0
-            if pid and _pid_alive(pid):
-                os.kill(pid, signal.SIGTERM)
-                deadline = time.monotonic() + 3
-                while _pid_alive(pid) and time.monotonic() < deadline:
-                    time.sleep(0.02)
-            self.pid_path.unlink(missing_ok=True)
+        if pid and _pid_alive(pid) and _is_server_process(pid):
+            if _ping(self.socket_path):
+                raise RuntimeError(
+                    f"another process is already running the embedded Redis in {self.directory} "
+                    f"(pid {pid}): stop that `dev.py run` first, or set REDIS_URL"
+                )
+            os.kill(pid, signal.SIGTERM)  # a hung leftover of ours
+            deadline = time.monotonic() + 3
+            while _pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        self.pid_path.unlink(missing_ok=True)
         self.socket_path.unlink(missing_ok=True)
 
     def start(self, timeout_s=10.0):
