@@ -1,4 +1,4 @@
-"""Make daphne enforce HUB_MAX_FRAME with close code 1009.
+"""Make daphne enforce HUB_MAX_FRAME with close code 1009, and close sockets with 1001 on shutdown.
 
 The application cannot close with 1009 (autobahn allows only 1000 and 3000-4999),
 so the limit must live in the protocol layer. daphne has no option for
@@ -8,6 +8,8 @@ imported first, by daphne's CLI and by runserver).
 """
 
 from django.conf import settings
+
+SHUTDOWN_GRACE_SECS = 2.0
 
 
 def install():
@@ -28,3 +30,41 @@ def install():
             super().setProtocolOptions(**options)
 
     server.WebSocketFactory = LimitedWebSocketFactory
+    _close_sockets_on_shutdown(server, ws_protocol)
+
+
+def _close_sockets_on_shutdown(server, ws_protocol):
+    """daphne cancels every application at shutdown and clients see 1006; say 1001 first.
+
+    Each socket is closed with 1001 and its consumer gets up to SHUTDOWN_GRACE_SECS to
+    run its disconnect (presence leaves) before daphne cancels what is left.
+    """
+    import asyncio
+
+    from twisted.internet import defer
+
+    def kill_all_applications(self):
+        for protocol in list(self.connections):
+            if isinstance(protocol, ws_protocol.WebSocketProtocol) and protocol.state == protocol.STATE_OPEN:
+                # sendClose() refuses codes below 3000 other than 1000; 1001 is the
+                # protocol's own "going away", so send the frame one level lower.
+                protocol.sendCloseFrame(code=1001, isReply=False)
+        pending = [
+            details["application_instance"]
+            for details in self.connections.values()
+            if details.get("application_instance") is not None and not details["application_instance"].done()
+        ]
+
+        async def settle_then_cancel():
+            if pending:
+                await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECS)
+            stragglers = [task for task in pending if not task.done()]
+            for task in stragglers:
+                task.cancel()
+            await asyncio.gather(*stragglers, return_exceptions=True)
+
+        waited = defer.Deferred.fromFuture(asyncio.ensure_future(settle_then_cancel()))
+        waited.addErrback(lambda failure: None)
+        return waited
+
+    server.Server.kill_all_applications = kill_all_applications

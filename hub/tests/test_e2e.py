@@ -73,3 +73,20 @@ async def test_oversized_frame_closes_1009(server, amake_user):
     # The other socket is unaffected.
     assert (await ws_request(other, "hub", "heartbeat"))["ok"]
     await other.close()
+
+
+async def test_server_shutdown_closes_sockets_with_1001(amake_user):
+    await amake_user("alice", password=PASSWORD)
+    server = DaphneServer().start()
+    try:
+        client = await asyncio.to_thread(Browserless(server.url).login, "alice", PASSWORD)
+        ws, _ = await ws_connect(server, client)
+        await asyncio.to_thread(server.stop)
+        async with asyncio.timeout(5):
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                while True:
+                    await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+    finally:
+        server.stop()
+        server.log.close()
