@@ -3,6 +3,7 @@ never an unhandled exception (daphne would turn one into 1011) and never a hang.
 
 import asyncio
 import json
+import logging
 
 import pytest
 from channels.db import database_sync_to_async
@@ -75,10 +76,13 @@ async def exchange(cookie, batch):
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(batch=st.lists(frames, min_size=1, max_size=8))
-def test_arbitrary_frames_get_replies_not_crashes(alice_cookie, batch, monkeypatch):
+def test_arbitrary_frames_get_replies_not_crashes(alice_cookie, batch, monkeypatch, caplog):
     # This property is about crashes, not flooding: lift the failure limit for the run.
     monkeypatch.setattr(hub_consumer, "FLOOD_MAX_FAILURES", 10**6)
+    caplog.clear()
     asyncio.run(exchange(alice_cookie, batch))
+    # Bad input is answered, never logged as a server error with a traceback.
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
 def test_flooding_still_closes_with_4429(alice_cookie):
