@@ -198,10 +198,15 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     async def hub_push(self, message):
         """A push for one topic: forwarded only if this socket joined it and its handler agrees."""
-        handler = self.topics.get(message["topic"])
+        handler = self.topics.get(message.get("topic"))
         if handler is None or self.closed:
             return
-        payload = await handler.on_push(message["event"], message["payload"], message)
+        try:
+            payload = await handler.on_push(message["event"], message["payload"], message)
+        except Exception:
+            # A failing filter must cost this one push, not the socket.
+            logger.exception("on_push of %s failed", handler.topic)
+            return
         if payload is not None:
             await self.send_push(message["topic"], message["event"], payload)
 
