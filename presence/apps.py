@@ -1,4 +1,4 @@
-"""The presence app; registers its topics with the hub in ready()."""
+"""The presence app: registers the `presence` topic and follows every socket's life."""
 
 from django.apps import AppConfig
 
@@ -7,4 +7,10 @@ class PresenceConfig(AppConfig):
     name = "presence"
 
     def ready(self):
-        pass
+        from hub import lifecycle
+        from hub.topics import register
+        from presence.listener import PresenceListener
+        from presence.topics import PresenceTopic
+
+        register("presence", PresenceTopic)
+        lifecycle.add_listener(PresenceListener())

@@ -1,0 +1,118 @@
+"""The `presence` topic through the consumer: join, diff, set, query, multi-tab, clean close."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from presence import services
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def names(entries):
+    return sorted(entry["username"] for entry in entries)
+
+
+async def test_join_lists_everyone_online_including_me(amake_user, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    await connect(bob)
+    comm = await connect(alice)
+    data = await comm.ok("presence", "join")
+    assert names(data["users"]) == ["alice", "bob"]
+    entry = next(u for u in data["users"] if u["username"] == "bob")
+    assert entry == {"id": bob.pk, "username": "bob", "display_name": "bob", "status": "online", "last_seen": None}
+
+
+async def test_arrival_and_clean_close_are_pushed_as_diffs(amake_user, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    watcher = await connect(alice)
+    await watcher.ok("presence", "join")
+    tab1 = await connect(bob)
+    diff = await watcher.expect("presence", "diff", where=lambda p: "bob" in names(p["joins"]))
+    assert {u["username"]: u["status"] for u in diff["joins"]}["bob"] == "online"
+    tab2 = await connect(bob)  # a second tab is not a join
+    await tab1.disconnect()  # closing one of two tabs is not a leave
+    assert await watcher.nothing(0.6, topic="presence")
+    await tab2.disconnect()
+    diff = await watcher.expect("presence", "diff", timeout=2, where=lambda p: p["leaves"])
+    assert names(diff["leaves"]) == ["bob"]
+    assert diff["leaves"][0]["status"] == "offline" and diff["leaves"][0]["last_seen"].endswith("Z")
+
+
+async def test_set_and_heartbeat_status_make_away_then_online(amake_user, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    watcher = await connect(alice)
+    await watcher.ok("presence", "join")
+    bobs = await connect(bob)
+    await watcher.expect("presence", "diff", where=lambda p: p["joins"])
+    await bobs.ok("presence", "join")
+    assert await bobs.ok("presence", "set", {"status": "away"}) == {"status": "away"}
+    diff = await watcher.expect("presence", "diff", where=lambda p: p["updates"])
+    assert diff["updates"][0]["username"] == "bob" and diff["updates"][0]["status"] == "away"
+    await bobs.ok("hub", "heartbeat", {"status": "online"})
+    diff = await watcher.expect("presence", "diff", where=lambda p: p["updates"])
+    assert diff["updates"][0]["status"] == "online"
+    assert (await bobs.error("presence", "set", {"status": "asleep"}))["code"] == "bad_request"
+
+
+async def test_query_answers_status_and_last_seen(amake_user, connect):
+    alice, bob, carol = await amake_user("alice"), await amake_user("bob"), await amake_user("carol")
+    comm = await connect(alice)
+    await comm.ok("presence", "join")
+    bobs = await connect(bob)
+    await comm.expect("presence", "diff", where=lambda p: "bob" in names(p["joins"]))
+    await bobs.disconnect()
+    await comm.expect("presence", "diff", timeout=2, where=lambda p: p["leaves"])
+    data = await comm.ok("presence", "query", {"users": ["alice", "bob", "carol", "nobody"]})
+    by_name = {u["username"]: u for u in data["users"]}
+    assert set(by_name) == {"alice", "bob", "carol"}
+    assert by_name["alice"]["status"] == "online" and by_name["alice"]["last_seen"] is None
+    assert by_name["bob"]["status"] == "offline" and by_name["bob"]["last_seen"].endswith("Z")
+    assert by_name["carol"]["last_seen"] is None
+    # last_seen survives a Redis restart: the database has it too.
+    from hub.redis import get_async_redis
+
+    await get_async_redis().flushdb()
+    data = await comm.ok("presence", "query", {"users": ["bob"]})
+    assert data["users"][0]["last_seen"] and data["users"][0]["status"] == "offline"
+
+
+async def test_query_validates(amake_user, connect):
+    comm = await connect(await amake_user("alice"))
+    await comm.ok("presence", "join")
+    assert (await comm.error("presence", "query", {"users": ["x"] * 201}))["code"] == "bad_request"
+    assert (await comm.error("presence", "query", {"users": "alice"}))["code"] == "bad_request"
+    assert (await comm.error("presence", "query", {}))["code"] == "bad_request"
+
+
+async def test_many_arrivals_in_one_window_are_one_diff(amake_user, connect):
+    watcher = await connect(await amake_user("watcher"))
+    await watcher.ok("presence", "join")
+    users = [await amake_user(f"u{i}") for i in range(8)]
+    for user in users:
+        await connect(user)
+    frames, seen = 0, set()
+    while len(seen - {"watcher"}) < 8:
+        seen.update(names((await watcher.expect("presence", "diff"))["joins"]))
+        frames += 1
+    assert seen - {"watcher"} == {u.username for u in users}
+    assert frames <= 3, "arrivals must be coalesced, not one frame each"
+
+
+async def test_dead_connections_are_swept_by_the_lock_holder(amake_user, connect, settings):
+    from hub.redis import get_async_redis
+    from presence import store
+
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    watcher = await connect(alice)
+    await watcher.ok("presence", "join")
+    bobs = await connect(bob)
+    await watcher.expect("presence", "diff", where=lambda p: p["joins"])
+    # Simulate bob's server dying: his entry's expiry passes without a close.
+    await get_async_redis().zadd(f"{store._prefix()}:exp", {bobs.hello["payload"]["conn"]: 1})
+    await get_async_redis().delete(f"{store._prefix()}:sweep-lock")
+    changes = await services.sweep_once(lock_ms=1000)
+    assert [(c.user_id, c.kind) for c in changes] == [(bob.pk, "leave")]
+    diff = await watcher.expect("presence", "diff", where=lambda p: p["leaves"])
+    assert names(diff["leaves"]) == ["bob"]
+    seen = await database_sync_to_async(lambda: bob.last_seen.at)()
+    assert seen is not None
