@@ -1,0 +1,49 @@
+"""Two real daphne processes share Redis and the database; one is killed with SIGKILL."""
+
+import asyncio
+import time
+
+import pytest
+
+from tests.servers import Browserless, DaphneServer, ws_connect, ws_expect, ws_request
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+PASSWORD = "correct-Horse-battery-9"
+TTL = 6
+
+
+async def test_arrival_across_processes_and_leave_after_sigkill(amake_user):
+    await amake_user("alice", password=PASSWORD)
+    await amake_user("bob", password=PASSWORD)
+    with DaphneServer(HUB_PRESENCE_TTL=TTL) as server_a:
+        server_b = DaphneServer(HUB_PRESENCE_TTL=TTL).start()
+        try:
+            alice = await asyncio.to_thread(Browserless(server_a.url).login, "alice", PASSWORD)
+            bob = await asyncio.to_thread(Browserless(server_b.url).login, "bob", PASSWORD)
+            ws_a, _ = await ws_connect(server_a, alice)
+            buffer = []
+            reply = await ws_request(ws_a, "presence", "join", buffer=buffer)
+            assert [u["username"] for u in reply["data"]["users"]] == ["alice"]
+            ws_b, _ = await ws_connect(server_b, bob)
+            diff = await ws_expect(ws_a, "presence", "diff", buffer=buffer,
+                                   where=lambda p: any(u["username"] == "bob" for u in p["joins"]))
+            assert diff["joins"][0]["status"] == "online"
+            server_b.kill()  # SIGKILL: no close frame, no cleanup
+            killed_at = time.monotonic()
+            # Keep alice's own socket alive with heartbeats while waiting for the sweep.
+            async def heartbeat():
+                while True:
+                    await asyncio.sleep(2)
+                    await ws_a.send('{"topic": "hub", "event": "heartbeat"}')
+
+            beat = asyncio.create_task(heartbeat())
+            try:
+                diff = await ws_expect(ws_a, "presence", "diff", timeout=TTL + 5, buffer=buffer,
+                                       where=lambda p: any(u["username"] == "bob" for u in p["leaves"]))
+            finally:
+                beat.cancel()
+            assert time.monotonic() - killed_at <= TTL + 5
+            assert diff["leaves"][0]["status"] == "offline"
+            await ws_a.close()
+        finally:
+            server_b.stop()
