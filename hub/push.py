@@ -96,6 +96,29 @@ def group_send_many(groups, message):
     pipe.execute()
 
 
+def send_batch(pushes):
+    """Different pushes to different users in one pipelined round trip.
+
+    `pushes`: [(user_id, topic, event, payload)], e.g. one notification per recipient
+    with that recipient's own unread count.
+    """
+    pushes = list(pushes)
+    if not pushes:
+        return
+    layer = get_channel_layer()
+    if not _can_pipeline(layer):
+        async def _send_each():
+            for user_id, topic, event, payload in pushes:
+                await layer.group_send(user_group(user_id), push_message(topic, event, payload))
+
+        async_to_sync(_send_each)()
+        return
+    pipe = get_sync_redis().pipeline(transaction=False)
+    for user_id, topic, event, payload in pushes:
+        pipe.publish(_pubsub_channel(user_group(user_id)), layer.serialize(push_message(topic, event, payload)))
+    pipe.execute()
+
+
 async def asend_to_users(user_ids, topic, event, payload, **extra):
     await agroup_send_many([user_group(uid) for uid in user_ids], push_message(topic, event, payload, **extra))
 

@@ -1,4 +1,4 @@
-"""The notifications app; registers its topics with the hub in ready()."""
+"""The notifications app: registers the `notifications` and `announcements` topics."""
 
 from django.apps import AppConfig
 
@@ -7,4 +7,8 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        pass
+        from hub.topics import register
+        from notifications.topics import AnnouncementsTopic, NotificationsTopic
+
+        register("notifications", NotificationsTopic)
+        register("announcements", AnnouncementsTopic)

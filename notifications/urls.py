@@ -1,3 +1,8 @@
-"""URLs of the notifications app."""
+"""URLs of the notifications app (mounted at /notifications/)."""
 
-urlpatterns = []
+from django.urls import path
+
+from notifications import views
+
+app_name = "notifications"
+urlpatterns = [path("", views.notification_list, name="list")]

@@ -1,2 +1,132 @@
-// Filled by the notifications app: its UI on the hub socket.
-export function init(hub) {}
+// Bell, toasts and announcement banners on the hub socket. User text via textContent only.
+
+const items = new Map(); // id -> NOTIFICATION (newest in the panel)
+let unread = 0;
+let lastId = null; // newest id seen, for resuming with `since`
+const PANEL_SIZE = 20;
+const TOAST_MS = 6000;
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  node.append(...children);
+  return node;
+}
+
+function renderBell() {
+  const bell = document.getElementById("bell");
+  const count = document.getElementById("bell-count");
+  bell.setAttribute("aria-label", `Notifications, ${unread} unread`);
+  count.textContent = String(unread);
+  count.hidden = unread === 0;
+  const list = document.getElementById("bell-list");
+  const newest = [...items.values()].sort((a, b) => b.id - a.id).slice(0, PANEL_SIZE);
+  list.replaceChildren(...newest.map((n) => {
+    const button = el("button", { type: "button", textContent: n.verb });
+    button.addEventListener("click", () => markRead(n));
+    const item = el("li", { className: n.unread ? "unread" : "read" }, button);
+    item.dataset.id = n.id;
+    return item;
+  }));
+  if (!newest.length) list.replaceChildren(el("li", { className: "empty", textContent: "Nothing yet." }));
+}
+
+let channel = null;
+
+function markRead(n) {
+  if (n.unread) channel.request("read", { ids: [n.id] }).catch(() => {});
+  if (n.url) location.assign(n.url);
+}
+
+function remember(n) {
+  items.set(n.id, n);
+  if (lastId === null || n.id > lastId) lastId = n.id;
+}
+
+function toast(text) {
+  const region = document.getElementById("toasts");
+  const node = el("div", { className: "toast", textContent: text });
+  region.append(node);
+  setTimeout(() => node.remove(), TOAST_MS);
+}
+
+function onNotificationEvent(event, payload) {
+  if (event === "new") {
+    if (items.has(payload.notification.id)) return; // a duplicate after a resume
+    remember(payload.notification);
+    unread = payload.unread;
+    toast(payload.notification.verb);
+  } else if (event === "unread") {
+    unread = payload.unread;
+    for (const n of items.values()) {
+      if (payload.read_ids === "all" || payload.read_ids.includes(n.id)) n.unread = false;
+    }
+  }
+  renderBell();
+}
+
+const banners = new Map(); // id -> ANNOUNCEMENT
+
+function renderBanners() {
+  const region = document.getElementById("announcements");
+  const list = [...banners.values()].sort((a, b) => a.id - b.id);
+  region.replaceChildren(...list.map((a) => {
+    const dismiss = el("button", { type: "button", className: "secondary small", textContent: "Dismiss" });
+    dismiss.setAttribute("aria-label", `Dismiss announcement: ${a.title}`);
+    dismiss.addEventListener("click", () => {
+      banners.delete(a.id);
+      renderBanners();
+      hubRef.request("announcements", "dismiss", { id: a.id }).catch(() => {});
+    });
+    const text = el("div", { className: "text" },
+      el("span", { className: "title", textContent: a.title }), el("span", { className: "body", textContent: a.body }));
+    const node = el("div", { className: "announcement" }, text, dismiss);
+    node.dataset.level = a.level;
+    node.dataset.id = a.id;
+    node.setAttribute("role", a.level === "critical" ? "alert" : "status");
+    return node;
+  }));
+}
+
+let hubRef = null;
+
+export function init(hub) {
+  hubRef = hub;
+  const bell = document.getElementById("bell");
+  if (!bell) return;
+  const panel = document.getElementById("bell-panel");
+  bell.addEventListener("click", () => {
+    panel.hidden = !panel.hidden;
+    bell.setAttribute("aria-expanded", String(!panel.hidden));
+  });
+  document.getElementById("bell-read-all").addEventListener("click", () => {
+    channel.request("read_all", {}).catch(() => {});
+  });
+  channel = hub.join("notifications", {
+    payload: () => (lastId === null ? {} : { since: lastId }),
+    onJoin(data) {
+      if (data.more) { // too much was missed: reload the newest instead of the gap
+        items.clear();
+        lastId = null;
+        hub.rejoin("notifications");
+        return;
+      }
+      for (const n of data.items) remember(n);
+      unread = data.unread;
+      renderBell();
+    },
+    onEvent: onNotificationEvent,
+  });
+  hub.join("announcements", {
+    onJoin(data) {
+      banners.clear();
+      for (const a of data.items) banners.set(a.id, a);
+      renderBanners();
+    },
+    onEvent(event, payload) {
+      if (event === "new") banners.set(payload.announcement.id, payload.announcement);
+      if (event === "dismissed") banners.delete(payload.id);
+      renderBanners();
+    },
+  });
+}

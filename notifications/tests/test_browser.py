@@ -1,0 +1,55 @@
+"""In Chromium: `manage.py notify` shows a toast and bumps the bell; announcements appear live as banners."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import signup
+from tests.servers import ROOT, database_url
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def manage(*args):
+    """Run a management command as a separate process against the live server's database and Redis."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hub.settings_test", "DATABASE_URL": database_url()}
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_notify_command_toasts_and_bumps_the_bell(new_page, live_server_url):
+    page = signup(new_page(), live_server_url, "nina")
+    bell = page.locator("#bell")
+    expect(bell).to_have_attribute("aria-label", "Notifications, 0 unread")
+    page.wait_for_function("() => window.hub.subscriptions.get('notifications').joined")
+    manage("notify", "nina", "--verb", "Your report is ready")
+    expect(page.locator("#toasts .toast")).to_have_text("Your report is ready")
+    expect(bell).to_have_attribute("aria-label", "Notifications, 1 unread")
+    bell.click()
+    item = page.locator("#bell-list li.unread button", has_text="Your report is ready")
+    expect(item).to_be_visible()
+    item.click()
+    expect(bell).to_have_attribute("aria-label", "Notifications, 0 unread")
+
+
+def test_announcement_banner_on_two_users_and_dismiss_syncs_tabs(new_page, live_server_url):
+    ann = signup(new_page(), live_server_url, "anna")
+    ann_tab2 = ann.context.new_page()
+    ann_tab2.goto(f"{live_server_url}/")
+    bo = signup(new_page(), live_server_url, "bo")
+    for page in (ann, ann_tab2, bo):
+        page.wait_for_function("() => window.hub.subscriptions.get('announcements').joined")
+    manage("announce", "--title", "Heads up", "--body", "<b>Deploy</b> at noon", "--level", "warning")
+    for page in (ann, ann_tab2, bo):
+        banner = page.locator("#announcements .announcement")
+        expect(banner).to_contain_text("Heads up")
+        expect(banner).to_contain_text("<b>Deploy</b> at noon")  # shown as text, not HTML
+        expect(banner).to_have_attribute("data-level", "warning")
+    ann.get_by_role("button", name="Dismiss announcement: Heads up").click()
+    expect(ann_tab2.locator("#announcements .announcement")).to_have_count(0)
+    expect(bo.locator("#announcements .announcement")).to_have_count(1)

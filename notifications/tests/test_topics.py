@@ -1,0 +1,117 @@
+"""The notifications and announcements topics through the consumer."""
+
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+import notifications
+from notifications import selectors
+from notifications.models import Announcement
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_join_without_since_gives_newest_20_newest_first(amake_user, connect):
+    alice = await amake_user("alice")
+    created = []
+    for i in range(25):
+        created += await notifications.anotify(alice, f"n{i}")
+    comm = await connect(alice)
+    data = await comm.ok("notifications", "join")
+    assert data["unread"] == 25 and data["more"] is False
+    assert [n["verb"] for n in data["items"]] == [f"n{i}" for i in range(24, 4, -1)]
+
+
+async def test_offline_resume_with_since_and_more(amake_user, connect, monkeypatch):
+    alice = await amake_user("alice")
+    first = (await notifications.anotify(alice, "seen"))[0]
+    for i in range(3):
+        await notifications.anotify(alice, f"missed {i}")
+    comm = await connect(alice)
+    data = await comm.ok("notifications", "join", {"since": first.pk})
+    assert [n["verb"] for n in data["items"]] == ["missed 0", "missed 1", "missed 2"] and data["more"] is False
+    monkeypatch.setattr(selectors, "SINCE_LIMIT", 2)
+    data = await comm.ok("notifications", "join", {"since": first.pk})
+    assert len(data["items"]) == 2 and data["more"] is True
+    assert (await comm.error("notifications", "join", {"since": "x"}))["code"] == "bad_request"
+
+
+async def test_read_syncs_to_every_tab_and_read_all(amake_user, connect):
+    alice = await amake_user("alice")
+    ids = [n.pk for n in await notifications.anotify(alice, "a")] + [n.pk for n in await notifications.anotify(alice, "b")]
+    tab1, tab2 = await connect(alice), await connect(alice)
+    for tab in (tab1, tab2):
+        await tab.ok("notifications", "join")
+    assert await tab1.ok("notifications", "read", {"ids": [ids[0]]}) == {"unread": 1, "read_ids": [ids[0]]}
+    for tab in (tab1, tab2):
+        assert await tab.expect("notifications", "unread") == {"unread": 1, "read_ids": [ids[0]]}
+    await tab2.ok("notifications", "read_all")
+    for tab in (tab1, tab2):
+        assert await tab.expect("notifications", "unread") == {"unread": 0, "read_ids": "all"}
+
+
+async def test_nobody_can_read_or_mark_what_is_not_theirs(amake_user, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    bobs_note = (await notifications.anotify(bob, "private to bob"))[0]
+    comm = await connect(alice)
+    data = await comm.ok("notifications", "join", {"since": 0})
+    assert data["items"] == []
+    assert await comm.ok("notifications", "read", {"ids": [bobs_note.pk]}) == {"unread": 0, "read_ids": []}
+    assert await comm.ok("notifications", "list", {"limit": 100}) == {"items": []}
+    await database_sync_to_async(bobs_note.refresh_from_db)()
+    assert bobs_note.unread is True
+
+
+async def test_list_pages_backwards(amake_user, connect):
+    alice = await amake_user("alice")
+    ids = [(await notifications.anotify(alice, f"n{i}"))[0].pk for i in range(5)]
+    comm = await connect(alice)
+    await comm.ok("notifications", "join")
+    data = await comm.ok("notifications", "list", {"before": ids[3], "limit": 2})
+    assert [n["id"] for n in data["items"]] == [ids[2], ids[1]]
+    assert (await comm.error("notifications", "list", {"limit": 101}))["code"] == "bad_request"
+    assert (await comm.error("notifications", "read", {"ids": "all"}))["code"] == "bad_request"
+
+
+async def test_events_need_a_join(amake_user, connect):
+    comm = await connect(await amake_user("alice"))
+    assert (await comm.error("notifications", "read_all"))["code"] == "not_joined"
+    assert (await comm.error("announcements", "dismiss", {"id": 1}))["code"] == "not_joined"
+
+
+async def test_announcements_join_dismiss_and_expiry(amake_user, connect):
+    alice = await amake_user("alice")
+    live = await database_sync_to_async(notifications.announce)("Live", "body")
+
+    def expired():
+        return Announcement.objects.create(title="Old", body="b", expires_at=timezone.now() - timedelta(hours=1))
+
+    await database_sync_to_async(expired)()
+    tab1, tab2 = await connect(alice), await connect(alice)
+    for tab in (tab1, tab2):
+        data = await tab.ok("announcements", "join")
+        assert [a["title"] for a in data["items"]] == ["Live"]
+    assert await tab1.ok("announcements", "dismiss", {"id": live.pk}) == {"id": live.pk}
+    assert await tab2.expect("announcements", "dismissed") == {"id": live.pk}
+    assert (await tab2.ok("announcements", "join", {"since": 0}))["items"] == []
+    assert (await tab1.error("announcements", "dismiss", {"id": 999999}))["code"] == "not_found"
+
+
+async def test_publish_is_staff_only(amake_user, connect):
+    staff, someone = await amake_user("boss", is_staff=True), await amake_user("someone")
+    boss_sock, other = await connect(staff), await connect(someone)
+    await boss_sock.ok("announcements", "join")
+    await other.ok("announcements", "join")
+    error = await other.error("announcements", "publish", {"title": "x", "body": "y"})
+    assert error["code"] == "forbidden"
+    data = await boss_sock.ok("announcements", "publish", {"title": "Hello", "body": "World", "level": "critical",
+                                                          "expires_at": "2099-01-01T00:00:00Z"})
+    assert data["announcement"]["author"]["username"] == "boss"
+    push = await other.expect("announcements", "new")
+    assert push["announcement"]["title"] == "Hello" and push["announcement"]["expires_at"].startswith("2099")
+    for bad in ({"title": "", "body": "y"}, {"title": "t", "body": "y", "level": "loud"},
+                {"title": "t", "body": "y", "expires_at": "yesterday"},
+                {"title": "t", "body": "y", "expires_at": "2000-01-01T00:00:00Z"}):
+        assert (await boss_sock.error("announcements", "publish", bad))["code"] == "bad_request"

@@ -1,0 +1,100 @@
+"""The `notifications` topic (the user's own) and the `announcements` topic (site-wide)."""
+
+from datetime import datetime
+
+from channels.db import database_sync_to_async
+
+from hub.errors import BadRequest, Forbidden, NotFound
+from hub.push import topic_group
+from hub.topics import Topic, get_choice, get_int, get_list, get_str
+from notifications import selectors, services
+from notifications.models import ANNOUNCEMENT_LEVELS
+from notifications.serializers import announcement_dict, notification_dict
+
+
+def _join_notifications(user, since):
+    unread = selectors.notification_unread_count(user=user)
+    if since is None:
+        return {"unread": unread, "items": [notification_dict(n) for n in selectors.notifications_newest(user=user)],
+                "more": False}
+    rows, more = selectors.notifications_since(user=user, since=since)
+    return {"unread": unread, "items": [notification_dict(n) for n in rows], "more": more}
+
+
+def _list(user, before, limit):
+    return {"items": [notification_dict(n) for n in selectors.notifications_newest(user=user, before=before, limit=limit)]}
+
+
+class NotificationsTopic(Topic):
+    """Pushes arrive through the user's own group; only the user's rows are ever read or marked."""
+
+    events = ("read", "read_all", "list")
+
+    async def join(self, payload):
+        since = get_int(payload, "since", required=False)
+        return await database_sync_to_async(_join_notifications)(self.user, since)
+
+    async def on_read(self, payload):
+        ids = get_list(payload, "ids", item_type=int, max_items=services.READ_IDS_MAX)
+        unread, read_ids = await database_sync_to_async(services.notification_mark_read)(user=self.user, ids=ids)
+        return {"unread": unread, "read_ids": read_ids}
+
+    async def on_read_all(self, payload):
+        await database_sync_to_async(services.notification_mark_all_read)(user=self.user)
+        return {"unread": 0, "read_ids": "all"}
+
+    async def on_list(self, payload):
+        before = get_int(payload, "before", required=False)
+        limit = get_int(payload, "limit", required=False, minimum=1, maximum=100, default=20)
+        return await database_sync_to_async(_list)(self.user, before, limit)
+
+
+def _parse_expiry(value):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest("`expires_at` must be an ISO-8601 time or null.")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest("`expires_at` is not an ISO-8601 time.")
+    if parsed.tzinfo is None:
+        raise BadRequest("`expires_at` needs a time zone (e.g. a trailing Z).")
+    return parsed
+
+
+class AnnouncementsTopic(Topic):
+    """Everyone who joined hears new announcements; staff may publish."""
+
+    events = ("dismiss", "publish")
+
+    async def join(self, payload):
+        get_int(payload, "since", required=False)  # validated; the active set already holds newer ones
+        await self.conn.subscribe(topic_group(self.topic))
+        rows = await database_sync_to_async(selectors.announcements_active)(user=self.user)
+        return {"items": [announcement_dict(a) for a in rows]}
+
+    async def leave(self):
+        await self.conn.unsubscribe(topic_group(self.topic))
+
+    async def on_dismiss(self, payload):
+        announcement_id = get_int(payload, "id")
+        found = await database_sync_to_async(services.announcement_dismiss)(
+            user=self.user, announcement_id=announcement_id)
+        if not found:
+            raise NotFound("No such active announcement.")
+        return {"id": announcement_id}
+
+    async def on_publish(self, payload):
+        if not self.user.is_staff:
+            raise Forbidden("Only staff can publish announcements.")
+        title = get_str(payload, "title", max_length=200)
+        body = get_str(payload, "body", max_length=5000)
+        level = get_choice(payload, "level", ANNOUNCEMENT_LEVELS, required=False, default="info")
+        expires_at = _parse_expiry(payload.get("expires_at"))
+        try:
+            announcement = await database_sync_to_async(services.announce)(
+                title, body, level=level, expires_at=expires_at, author=self.user)
+        except ValueError as exc:
+            raise BadRequest(str(exc))
+        return {"announcement": announcement_dict(announcement)}
