@@ -1,4 +1,4 @@
-"""The chat app; registers its topics with the hub in ready()."""
+"""The chat app: registers the `chat` and `room:*` topics."""
 
 from django.apps import AppConfig
 
@@ -7,4 +7,8 @@ class ChatConfig(AppConfig):
     name = "chat"
 
     def ready(self):
-        pass
+        from chat.topics import ChatTopic, RoomTopic
+        from hub.topics import register
+
+        register("chat", ChatTopic)
+        register("room:*", RoomTopic)

@@ -1,1 +1,61 @@
-"""Models of the chat app."""
+"""Rooms (public, private, direct), memberships with read markers, and messages."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+ROOM_KINDS = ("public", "private", "direct")
+BODY_MAX_LENGTH = 4000
+CLIENT_ID_MAX_LENGTH = 64
+
+
+class Room(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=[(k, k) for k in ROOM_KINDS], default="public")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def topic(self):
+        return f"room:{self.slug}"
+
+
+class Membership(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_memberships")
+    last_read_id = models.BigIntegerField(default=0)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="one_membership_per_user")]
+
+    def __str__(self):
+        return f"{self.user} in {self.room}"
+
+
+class Message(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(max_length=BODY_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+    client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["room", "id"], name="message_room_id")]
+        constraints = [
+            # A retried send (same client_id) is stored once, even when two retries race.
+            models.UniqueConstraint(fields=["room", "author", "client_id"], condition=Q(client_id__isnull=False),
+                                    name="one_message_per_client_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.author}: {self.body[:40]}"

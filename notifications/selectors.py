@@ -32,7 +32,8 @@ def notifications_since(*, user, since):
     return rows[:SINCE_LIMIT], len(rows) > SINCE_LIMIT
 
 
-def notifications_newest(*, user, before=None, limit=JOIN_NEWEST):
+def notifications_newest(*, user, before=None, limit=None):
+    limit = limit or JOIN_NEWEST
     rows = _base(user)
     if before is not None:
         rows = rows.filter(id__lt=before)

@@ -1,2 +1,326 @@
-// Filled by the chat app: its UI on the hub socket.
-export function init(hub) {}
+// Chat UI: the lobby on the home page and one room at /chat/<slug>/.
+// User text is rendered with textContent only; never innerHTML with user content.
+
+const TYPING_SEND_EVERY_MS = 2000;
+const TYPING_IDLE_MS = 3000;
+const TYPING_SHOW_MS = 6000; // a typing state ends by itself after 6 s
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  node.append(...children);
+  return node;
+}
+
+function newClientId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+// ---------------------------------------------------------------- lobby
+
+function initLobby(hub) {
+  const list = document.getElementById("room-list");
+  const rooms = new Map(); // slug -> ROOM
+
+  function render() {
+    const sorted = [...rooms.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+    list.replaceChildren(...sorted.map((room) => {
+      const badge = el("span", { className: "badge", textContent: String(room.unread) });
+      badge.hidden = !room.unread;
+      badge.setAttribute("aria-label", `${room.unread} unread`);
+      const link = el("a", { href: `/chat/${encodeURIComponent(room.slug)}/`, textContent: room.name });
+      const kind = el("span", { className: "kind", textContent: room.kind === "direct" ? "direct message" : room.kind });
+      const item = el("li", {}, link, kind, badge);
+      item.dataset.slug = room.slug;
+      return item;
+    }));
+  }
+
+  const chat = hub.join("chat", {
+    onJoin(data) {
+      rooms.clear();
+      for (const room of data.rooms) rooms.set(room.slug, room);
+      render();
+    },
+    onEvent(event, payload) {
+      if (event === "room") rooms.set(payload.room.slug, payload.room);
+      if (event === "unread" && rooms.has(payload.room)) {
+        Object.assign(rooms.get(payload.room), { unread: payload.unread, last_message_id: payload.last_message_id });
+      }
+      render();
+    },
+  });
+
+  function dialog(openId, dialogId, formId, errorId, submit) {
+    const box = document.getElementById(dialogId);
+    document.getElementById(openId).addEventListener("click", () => box.showModal());
+    box.querySelector("[data-close]").addEventListener("click", () => box.close());
+    document.getElementById(formId).addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const error = document.getElementById(errorId);
+      error.textContent = "";
+      try {
+        const data = await submit();
+        box.close();
+        location.assign(`/chat/${encodeURIComponent(data.room.slug)}/`);
+      } catch (err) {
+        error.textContent = err.message || "That did not work.";
+      }
+    });
+  }
+
+  dialog("new-room-open", "new-room", "new-room-form", "new-room-error", () => chat.request("create", {
+    name: document.getElementById("new-room-name").value,
+    private: document.getElementById("new-room-private").checked,
+    members: document.getElementById("new-room-members").value.split(",").map((s) => s.trim()).filter(Boolean),
+  }));
+  dialog("new-dm-open", "new-dm", "new-dm-form", "new-dm-error", () => chat.request("open_dm", {
+    username: document.getElementById("new-dm-username").value.trim(),
+  }));
+}
+
+// ---------------------------------------------------------------- room
+
+function initRoom(hub, root) {
+  const slug = root.dataset.slug;
+  const me = root.dataset.me;
+  const topic = `room:${slug}`;
+  const list = document.getElementById("messages");
+  const input = document.getElementById("composer-input");
+  const errorBox = document.getElementById("composer-error");
+  const typingLine = document.getElementById("typing");
+  const messages = new Map(); // id -> MESSAGE
+  const pending = new Map(); // client_id -> {body, node, sending}
+  const typers = new Map(); // username -> {name, timer}
+  let lastId = null;
+  let oldestId = null;
+  let loadingOlder = false;
+  let noOlder = false;
+
+  function time(iso) {
+    const node = el("time", { textContent: new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) });
+    node.dateTime = iso;
+    return node;
+  }
+
+  function messageNode(m) {
+    const item = el("li", { className: m.deleted ? "deleted" : "" });
+    item.dataset.id = m.id;
+    item.append(el("span", { className: "author", textContent: m.author.display_name }), time(m.created_at));
+    if (m.edited_at && !m.deleted) item.append(el("span", { className: "edited", textContent: "(edited)" }));
+    item.append(el("span", { className: "body", textContent: m.deleted ? "message deleted" : m.body }));
+    if (m.author.username === me && !m.deleted) {
+      const edit = el("button", { type: "button", className: "secondary", textContent: "Edit" });
+      edit.setAttribute("aria-label", "Edit message");
+      edit.addEventListener("click", () => {
+        const body = prompt("Edit message", m.body);
+        if (body !== null) room.request("edit", { id: m.id, body }).catch(showError);
+      });
+      const del = el("button", { type: "button", className: "secondary", textContent: "Delete" });
+      del.setAttribute("aria-label", "Delete message");
+      del.addEventListener("click", () => {
+        if (confirm("Delete this message?")) room.request("delete", { id: m.id }).catch(showError);
+      });
+      item.append(el("span", { className: "actions" }, edit, del));
+    }
+    return item;
+  }
+
+  function upsert(m) {
+    const known = messages.has(m.id);
+    messages.set(m.id, m);
+    if (m.client_id && pending.has(m.client_id)) {
+      pending.get(m.client_id).node.remove();
+      pending.delete(m.client_id);
+    }
+    if (lastId === null || m.id > lastId) lastId = m.id;
+    if (oldestId === null || m.id < oldestId) oldestId = m.id;
+    const node = messageNode(m);
+    const existing = list.querySelector(`li[data-id="${m.id}"]`);
+    if (existing) {
+      existing.replaceWith(node);
+      return;
+    }
+    if (known) return;
+    // Keep id order: find the first rendered message with a larger id.
+    const after = [...list.querySelectorAll("li[data-id]")].find((li) => Number(li.dataset.id) > m.id);
+    list.insertBefore(node, after || list.querySelector("li.pending"));
+  }
+
+  function atBottom() {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  }
+
+  function addMessages(batch, { scroll = true } = {}) {
+    const stick = atBottom();
+    for (const m of batch) upsert(m);
+    if (scroll && stick) list.scrollTop = list.scrollHeight;
+  }
+
+  function markRead() {
+    if (lastId !== null && document.visibilityState === "visible") room.request("read", { up_to: lastId }).catch(() => {});
+  }
+
+  function renderHere(present) {
+    const here = document.getElementById("here-list");
+    here.replaceChildren(...present.map((u) => {
+      const item = el("li", { textContent: u.display_name });
+      item.dataset.username = u.username;
+      return item;
+    }));
+  }
+  let present = new Map();
+
+  function renderTyping() {
+    const names = [...typers.values()].map((t) => t.name);
+    typingLine.textContent = names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : `${names.join(", ")} are typing…`;
+  }
+
+  function showError(err) {
+    errorBox.textContent = err.message || "Something went wrong.";
+  }
+
+  const room = hub.join(topic, {
+    payload: () => (lastId === null ? {} : { since: lastId }),
+    onJoin(data) {
+      if (data.more) { // too much missed: start over from the newest
+        messages.clear();
+        list.querySelectorAll("li[data-id]").forEach((li) => li.remove());
+        lastId = null;
+        oldestId = null;
+        hub.rejoin(topic);
+        return;
+      }
+      addMessages(data.messages);
+      present = new Map(data.present.map((u) => [u.id, u]));
+      renderHere([...present.values()]);
+      markRead();
+    },
+    onError(err) {
+      showError(err);
+    },
+    onEvent(event, payload) {
+      if (event === "message" || event === "edited" || event === "deleted") {
+        addMessages([payload.message]);
+        if (event === "message") markRead();
+        if (event === "message" && typers.has(payload.message.author.username)) {
+          clearTimeout(typers.get(payload.message.author.username).timer);
+          typers.delete(payload.message.author.username);
+          renderTyping();
+        }
+      } else if (event === "presence") {
+        for (const u of payload.leaves || []) present.delete(u.id);
+        for (const u of [...(payload.joins || []), ...(payload.updates || [])]) present.set(u.id, u);
+        renderHere([...present.values()]);
+      } else if (event === "typing") {
+        const name = payload.user.username;
+        if (typers.has(name)) clearTimeout(typers.get(name).timer);
+        if (payload.typing) {
+          const timer = setTimeout(() => { typers.delete(name); renderTyping(); }, TYPING_SHOW_MS);
+          typers.set(name, { name: payload.user.display_name, timer });
+        } else {
+          typers.delete(name);
+        }
+        renderTyping();
+      }
+    },
+  });
+
+  // Sending: shown as pending at once, retried with the same client_id until the server has it.
+  async function deliver(clientId) {
+    const entry = pending.get(clientId);
+    if (!entry || entry.sending) return;
+    entry.sending = true;
+    try {
+      const data = await room.request("send", { body: entry.body, client_id: clientId });
+      upsert(data.message);
+      errorBox.textContent = "";
+    } catch (err) {
+      entry.sending = false;
+      if (err.code === "disconnected" || err.code === "timeout") return; // retried on "ready"
+      if (err.code === "rate_limited") {
+        showError(err);
+        setTimeout(() => deliver(clientId), Math.ceil((err.retryAfter || 1) * 1000));
+        return;
+      }
+      entry.node.classList.add("failed");
+      showError(err);
+    }
+  }
+
+  hub.on("ready", () => {
+    for (const clientId of pending.keys()) deliver(clientId);
+  });
+
+  function send() {
+    const body = input.value.trim();
+    if (!body) return;
+    input.value = "";
+    stopTyping();
+    const clientId = newClientId();
+    const node = el("li", { className: "pending" },
+      el("span", { className: "author", textContent: "You" }),
+      el("span", { className: "edited", textContent: "sending…" }),
+      el("span", { className: "body", textContent: body }));
+    list.append(node);
+    list.scrollTop = list.scrollHeight;
+    pending.set(clientId, { body, node, sending: false });
+    deliver(clientId);
+  }
+
+  document.getElementById("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    send();
+  });
+  let lastTypingSent = 0;
+  let typingIdle = null;
+  let typingOn = false;
+  function stopTyping() {
+    clearTimeout(typingIdle);
+    if (typingOn) {
+      typingOn = false;
+      room.request("typing", { typing: false }).catch(() => {});
+    }
+  }
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  });
+  input.addEventListener("input", () => {
+    const now = Date.now();
+    if (input.value.trim() && now - lastTypingSent > TYPING_SEND_EVERY_MS) {
+      lastTypingSent = now;
+      typingOn = true;
+      room.request("typing", { typing: true }).catch(() => {});
+    }
+    clearTimeout(typingIdle);
+    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+  });
+
+  // Scrolling to the top loads older messages.
+  list.addEventListener("scroll", async () => {
+    if (list.scrollTop > 20 || loadingOlder || noOlder || oldestId === null) return;
+    loadingOlder = true;
+    try {
+      const before = list.scrollHeight;
+      const data = await room.request("history", { before: oldestId, limit: 50 });
+      if (data.messages.length === 0) noOlder = true;
+      addMessages(data.messages, { scroll: false });
+      list.scrollTop = list.scrollHeight - before;
+    } catch (err) {
+      showError(err);
+    } finally {
+      loadingOlder = false;
+    }
+  });
+  document.addEventListener("visibilitychange", markRead);
+}
+
+export function init(hub) {
+  if (document.getElementById("room-list")) initLobby(hub);
+  const root = document.getElementById("room");
+  if (root) initRoom(hub, root);
+}

@@ -103,6 +103,7 @@ export class Hub {
     await Promise.all([...this.subscriptions.keys()].map((topic) => this.rejoin(topic)));
     const queued = this.queue.splice(0);
     for (const frame of queued) this.socket.send(JSON.stringify(frame));
+    this.emit("ready"); // joined again: safe to retry what failed while disconnected
   }
 
   closed(socket, event) {

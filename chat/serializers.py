@@ -1,0 +1,40 @@
+"""PROTOCOL.md's MESSAGE and ROOM objects."""
+
+from datetime import timezone
+
+from hub.users import display_name, user_dict
+
+
+def iso(dt):
+    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if dt else None
+
+
+def message_dict(message):
+    return {
+        "id": message.pk,
+        "room": message.room.slug,
+        "author": user_dict(message.author),
+        "body": "" if message.deleted else message.body,
+        "created_at": iso(message.created_at),
+        "edited_at": iso(message.edited_at),
+        "deleted": message.deleted,
+        "client_id": message.client_id,
+    }
+
+
+def room_name_for(room, viewer, members=None):
+    """A direct room is named after the other person, as the viewer sees it."""
+    if room.kind != "direct" or members is None:
+        return room.name
+    others = [m for m in members if m.pk != viewer.pk]
+    return display_name(others[0]) if others else room.name
+
+
+def room_dict(room, viewer, *, unread=0, last_message_id=None, members=None):
+    return {
+        "slug": room.slug,
+        "name": room_name_for(room, viewer, members),
+        "kind": room.kind,
+        "unread": unread,
+        "last_message_id": last_message_id,
+    }

@@ -1,0 +1,240 @@
+"""The chat and room topics through the consumer: every event, every error, permissions."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from chat import selectors
+from chat.models import Message
+from notifications.models import Notification
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def in_room(connect, user, slug, payload=None):
+    comm = await connect(user)
+    data = await comm.ok(f"room:{slug}", "join", payload or {})
+    return comm, data
+
+
+async def test_join_authorization(amake_user, amake_room, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    await amake_room("lounge")
+    await amake_room("secret", kind="private", members=[alice])
+    comm = await connect(bob)
+    assert (await comm.error("room:nope", "join"))["code"] == "not_found"
+    assert (await comm.error("room:secret", "join"))["code"] == "forbidden"
+    assert (await comm.error("room:secret", "send", {"body": "hi"}))["code"] == "not_joined"
+    data = await comm.ok("room:lounge", "join")
+    assert data["room"] == {"slug": "lounge", "name": "Lounge", "kind": "public", "unread": 0, "last_message_id": None}
+    assert data["messages"] == [] and data["more"] is False
+    assert [u["username"] for u in data["present"]] == ["bob"]
+    alices = await connect(alice)
+    assert (await alices.ok("room:secret", "join"))["room"]["kind"] == "private"
+
+
+async def test_send_reaches_everyone_joined_including_the_sender(amake_user, amake_room, connect):
+    alice, bob, carol = await amake_user("alice"), await amake_user("bob"), await amake_user("carol")
+    await amake_room("lounge")
+    a, _ = await in_room(connect, alice, "lounge")
+    b, _ = await in_room(connect, bob, "lounge")
+    elsewhere = await connect(carol)
+    reply = await a.ok("room:lounge", "send", {"body": "  hello <b>world</b>  ", "client_id": "c1"})
+    message = reply["message"]
+    assert message["body"] == "hello <b>world</b>" and message["client_id"] == "c1"
+    assert message["author"]["username"] == "alice" and message["room"] == "lounge"
+    assert message["deleted"] is False and message["edited_at"] is None
+    for comm in (a, b):
+        assert (await comm.expect("room:lounge", "message"))["message"] == message
+    assert await elsewhere.nothing(0.3)
+
+
+async def test_send_validation_and_idempotent_retry(amake_user, amake_room, connect):
+    alice = await amake_user("alice")
+    await amake_room("lounge")
+    a, _ = await in_room(connect, alice, "lounge")
+    for bad in ({"body": "   "}, {"body": "x" * 4001}, {"body": 5}, {}, {"body": "ok", "client_id": "x" * 65},
+                {"body": "ok", "client_id": 7}):
+        assert (await a.error("room:lounge", "send", bad))["code"] == "bad_request", bad
+    assert (await a.ok("room:lounge", "send", {"body": "x" * 4000}))["message"]["body"] == "x" * 4000
+    first = (await a.ok("room:lounge", "send", {"body": "once", "client_id": "same"}))["message"]
+    again = (await a.ok("room:lounge", "send", {"body": "once", "client_id": "same"}))["message"]
+    assert first == again
+    assert await database_sync_to_async(Message.objects.filter(client_id="same").count)() == 1
+
+
+async def test_two_concurrent_sends_with_one_client_id_store_one_message(amake_user, amake_room, connect):
+    alice = await amake_user("alice")
+    await amake_room("lounge")
+    tab1, _ = await in_room(connect, alice, "lounge")
+    tab2, _ = await in_room(connect, alice, "lounge")
+    replies = await asyncio.gather(
+        tab1.ok("room:lounge", "send", {"body": "race", "client_id": "r1"}),
+        tab2.ok("room:lounge", "send", {"body": "race", "client_id": "r1"}),
+    )
+    assert replies[0]["message"]["id"] == replies[1]["message"]["id"]
+    assert await database_sync_to_async(Message.objects.filter(client_id="r1").count)() == 1
+
+
+async def test_rate_limit_answers_retry_after(amake_user, amake_room, connect, settings):
+    settings.HUB_CHAT_RATE = "3/10s"
+    alice = await amake_user("alice")
+    await amake_room("lounge")
+    a, _ = await in_room(connect, alice, "lounge")
+    for i in range(3):
+        await a.ok("room:lounge", "send", {"body": f"m{i}"})
+    error = await a.error("room:lounge", "send", {"body": "too many"})
+    assert error["code"] == "rate_limited" and 0 < error["retry_after"] <= 10
+
+
+async def test_join_since_history_and_more(amake_user, amake_room, connect, monkeypatch):
+    alice = await amake_user("alice")
+    await amake_room("lounge")
+    a, _ = await in_room(connect, alice, "lounge")
+    ids = [(await a.ok("room:lounge", "send", {"body": f"m{i}"}))["message"]["id"] for i in range(6)]
+    data = await a.ok("room:lounge", "join", {"since": ids[2]})
+    assert [m["id"] for m in data["messages"]] == ids[3:] and data["more"] is False
+    monkeypatch.setattr(selectors, "SINCE_LIMIT", 2)
+    data = await a.ok("room:lounge", "join", {"since": ids[0]})
+    assert [m["id"] for m in data["messages"]] == ids[1:3] and data["more"] is True
+    monkeypatch.setattr(selectors, "JOIN_NEWEST", 4)
+    data = await a.ok("room:lounge", "join")
+    assert [m["id"] for m in data["messages"]] == ids[2:]
+    history = await a.ok("room:lounge", "history", {"before": ids[3], "limit": 2})
+    assert [m["id"] for m in history["messages"]] == ids[1:3]
+    assert (await a.error("room:lounge", "history", {"limit": 101}))["code"] == "bad_request"
+
+
+async def test_typing_is_relayed_to_the_others_only(amake_user, amake_room, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    await amake_room("lounge")
+    a, _ = await in_room(connect, alice, "lounge")
+    b, _ = await in_room(connect, bob, "lounge")
+    await a.ok("room:lounge", "typing", {"typing": True})
+    push = await b.expect("room:lounge", "typing")
+    assert push == {"user": {"id": alice.pk, "username": "alice", "display_name": "alice"}, "typing": True}
+    assert await a.nothing(0.3, topic="room:lounge") or all(
+        f["event"] != "typing" for f in a.buffer)
+    assert (await a.error("room:lounge", "typing", {"typing": "yes"}))["code"] == "bad_request"
+
+
+async def test_read_marker_moves_forward_and_others_hear(amake_user, amake_room, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    await amake_room("lounge")
+    a, _ = await in_room(connect, alice, "lounge")
+    b, _ = await in_room(connect, bob, "lounge")
+    ids = [(await a.ok("room:lounge", "send", {"body": f"m{i}"}))["message"]["id"] for i in range(3)]
+    assert await b.ok("room:lounge", "read", {"up_to": ids[1]}) == {"up_to": ids[1]}
+    push = await a.expect("room:lounge", "read")
+    assert push == {"user": {"id": bob.pk, "username": "bob", "display_name": "bob"}, "up_to": ids[1]}
+    assert await b.ok("room:lounge", "read", {"up_to": ids[0]}) == {"up_to": ids[1]}  # never backwards
+    assert await b.ok("room:lounge", "read", {"up_to": 10**9}) == {"up_to": ids[2]}  # not past the last
+
+
+async def test_edit_and_delete_by_author_or_staff_only(amake_user, amake_room, connect):
+    alice, bob, mod = await amake_user("alice"), await amake_user("bob"), await amake_user("mod", is_staff=True)
+    await amake_room("lounge")
+    a, _ = await in_room(connect, alice, "lounge")
+    b, _ = await in_room(connect, bob, "lounge")
+    m, _ = await in_room(connect, mod, "lounge")
+    msg = (await a.ok("room:lounge", "send", {"body": "original"}))["message"]
+    assert (await b.error("room:lounge", "edit", {"id": msg["id"], "body": "hacked"}))["code"] == "forbidden"
+    assert (await b.error("room:lounge", "delete", {"id": msg["id"]}))["code"] == "forbidden"
+    edited = (await a.ok("room:lounge", "edit", {"id": msg["id"], "body": "fixed"}))["message"]
+    assert edited["body"] == "fixed" and edited["edited_at"]
+    assert (await b.expect("room:lounge", "edited"))["message"]["body"] == "fixed"
+    deleted = (await m.ok("room:lounge", "delete", {"id": msg["id"]}))["message"]
+    assert deleted["deleted"] is True and deleted["body"] == ""
+    assert (await b.expect("room:lounge", "deleted"))["message"]["id"] == msg["id"]
+    assert (await a.error("room:lounge", "edit", {"id": msg["id"], "body": "again"}))["code"] == "not_found"
+    assert (await a.error("room:lounge", "delete", {"id": 10**9}))["code"] == "not_found"
+
+
+async def test_room_presence_joins_and_leaves(amake_user, amake_room, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    await amake_room("lounge")
+    a, _ = await in_room(connect, alice, "lounge")
+    b, data = await in_room(connect, bob, "lounge")
+    assert sorted(u["username"] for u in data["present"]) == ["alice", "bob"]
+    await a.expect("room:lounge", "presence", where=lambda p: "bob" in [u["username"] for u in p["joins"]])
+    await b.ok("room:lounge", "leave")
+    push = await a.expect("room:lounge", "presence", where=lambda p: p["leaves"])
+    assert [u["username"] for u in push["leaves"]] == ["bob"]
+
+
+async def test_private_rooms_never_leak(amake_user, amake_room, connect):
+    alice, bob, eve = await amake_user("alice"), await amake_user("bob"), await amake_user("eve")
+    await amake_room("secret", kind="private", members=[alice, bob])
+    e = await connect(eve)
+    lobby = await e.ok("chat", "join")
+    assert "secret" not in [r["slug"] for r in lobby["rooms"]]
+    assert (await e.error("room:secret", "join"))["code"] == "forbidden"
+    a, _ = await in_room(connect, alice, "secret")
+    await a.ok("room:secret", "send", {"body": "for members only"})
+    assert await e.nothing(0.5)
+
+
+async def test_lobby_lists_rooms_and_pushes_unread_for_rooms_not_joined(amake_user, amake_room, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    await amake_room("lounge", members=[alice, bob])
+    lobby_only = await connect(bob)
+    data = await lobby_only.ok("chat", "join")
+    assert [(r["slug"], r["unread"]) for r in data["rooms"]] == [("lounge", 0)]
+    watching = await connect(bob)
+    await watching.ok("chat", "join")
+    await watching.ok("room:lounge", "join")
+    a, _ = await in_room(connect, alice, "lounge")
+    msg = (await a.ok("room:lounge", "send", {"body": "hey"}))["message"]
+    push = await lobby_only.expect("chat", "unread")
+    assert push == {"room": "lounge", "unread": 1, "last_message_id": msg["id"]}
+    assert await watching.nothing(0.4, topic="chat")
+    await watching.ok("room:lounge", "read", {"up_to": msg["id"]})
+    assert (await lobby_only.expect("chat", "unread"))["unread"] == 0
+
+
+async def test_open_dm_creates_one_room_per_pair(amake_user, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    a, b = await connect(alice), await connect(bob)
+    await a.ok("chat", "join")
+    await b.ok("chat", "join")
+    room = (await a.ok("chat", "open_dm", {"username": "bob"}))["room"]
+    assert room["kind"] == "direct" and room["name"] == "bob"
+    pushed = await b.expect("chat", "room")
+    assert pushed["room"]["slug"] == room["slug"] and pushed["room"]["name"] == "alice"
+    again = (await b.ok("chat", "open_dm", {"username": "alice"}))["room"]
+    assert again["slug"] == room["slug"]
+    assert (await a.error("chat", "open_dm", {"username": "nobody"}))["code"] == "not_found"
+    assert (await a.error("chat", "open_dm", {"username": "alice"}))["code"] == "bad_request"
+
+
+async def test_dm_to_someone_not_looking_and_mentions_notify(amake_user, amake_room, connect):
+    alice, bob, carol = await amake_user("alice"), await amake_user("bob"), await amake_user("carol")
+    a = await connect(alice)
+    await a.ok("chat", "join")
+    room = (await a.ok("chat", "open_dm", {"username": "bob"}))["room"]
+    await a.ok(f"room:{room['slug']}", "join")
+    await a.ok(f"room:{room['slug']}", "send", {"body": "are you there?"})
+    await amake_room("team", members=[alice, bob, carol])
+    await a.ok("room:team", "join")
+    await a.ok("room:team", "send", {"body": "@carol and @nobody please look"})
+
+    def rows():
+        return sorted(Notification.objects.values_list("recipient__username", "verb"))
+
+    assert await database_sync_to_async(rows)() == [
+        ("bob", "alice sent you a message"), ("carol", "alice mentioned you in Team")]
+
+
+async def test_create_room_with_members(amake_user, connect):
+    alice, bob, eve = await amake_user("alice"), await amake_user("bob"), await amake_user("eve")
+    a, b, e = await connect(alice), await connect(bob), await connect(eve)
+    for comm in (a, b, e):
+        await comm.ok("chat", "join")
+    room = (await a.ok("chat", "create", {"name": "Plans", "private": True, "members": ["bob"]}))["room"]
+    assert room["kind"] == "private" and room["slug"] == "plans"
+    assert (await b.expect("chat", "room"))["room"]["slug"] == "plans"
+    assert await e.nothing(0.3)
+    assert (await a.error("chat", "create", {"name": "X", "members": ["ghost"]}))["code"] == "not_found"
+    assert (await a.error("chat", "create", {"name": ""}))["code"] == "bad_request"
+    assert (await a.ok("chat", "create", {"name": "Plans"}))["room"]["slug"] == "plans-2"

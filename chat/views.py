@@ -1,0 +1,21 @@
+"""The room page; the lobby lives on the home page (templates/chat/_lobby.html)."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import render
+
+from chat import selectors
+
+
+@login_required
+def room_page(request, slug):
+    room = selectors.room_get(slug=slug)
+    if room is None:
+        raise Http404("No such room.")
+    if not selectors.room_can_join(room=room, user=request.user):
+        raise PermissionDenied("This room is private.")
+    members = selectors.room_members(room=room) if room.kind == "direct" else None
+    from chat.serializers import room_name_for
+
+    return render(request, "chat/room.html", {"room": room, "room_name": room_name_for(room, request.user, members)})
