@@ -191,8 +191,14 @@ class HubConsumer(AsyncWebsocketConsumer):
         await self.send_frame(protocol.push(topic, event, payload))
 
     async def send_frame(self, message):
-        if not self.closed:
+        if self.closed:
+            return
+        try:
             await self.send(text_data=protocol.encode(message))
+        except Exception as exc:
+            # The client went away while this frame was on its way; the disconnect
+            # event follows and cleans up. Not an application error.
+            logger.debug("dropped a frame for closed connection %s: %s", getattr(self, "conn_id", "?"), exc)
 
     # --- layer events (type "hub.push" calls hub_push)
 

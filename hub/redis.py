@@ -11,6 +11,8 @@ import redis
 from django.conf import settings
 from redis import asyncio as aioredis
 
+MAX_CONNECTIONS = 64
+POOL_WAIT_SECS = 20
 _async_clients = weakref.WeakKeyDictionary()
 _sync_client = None
 
@@ -25,7 +27,12 @@ def get_async_redis():
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
+        # A blocking pool waits for a free connection under a burst instead of raising
+        # "Too many connections" (redis-py's plain pool does, past 100).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECS,
+            socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
+        client = aioredis.Redis(connection_pool=pool)
         _async_clients[loop] = client
     return client
 
@@ -34,7 +41,10 @@ def get_sync_redis():
     """The shared sync client (management commands, sync views, on-commit pushes)."""
     global _sync_client
     if _sync_client is None:
-        _sync_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
+        pool = redis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECS,
+            socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
+        _sync_client = redis.Redis(connection_pool=pool)
     return _sync_client
 
 
