@@ -20,8 +20,24 @@ def install():
     if getattr(server.WebSocketFactory, "hub_limits", False):
         return
 
+    class ServerFramesUnlimitedProtocol(ws_protocol.WebSocketProtocol):
+        """autobahn checks maxMessagePayloadSize on sends too; the limit is for clients.
+
+        Without this a server frame over HUB_MAX_FRAME (a presence join reply with
+        ~650 users) is dropped, and the client waits forever for its reply.
+        """
+
+        def sendMessage(self, *args, **kwargs):
+            limit = self.maxMessagePayloadSize
+            self.maxMessagePayloadSize = 0  # 0 means "no limit" to autobahn
+            try:
+                return super().sendMessage(*args, **kwargs)
+            finally:
+                self.maxMessagePayloadSize = limit
+
     class LimitedWebSocketFactory(ws_protocol.WebSocketFactory):
         hub_limits = True
+        protocol = ServerFramesUnlimitedProtocol
 
         def setProtocolOptions(self, **options):
             options["maxMessagePayloadSize"] = settings.HUB_MAX_FRAME

@@ -1,24 +1,26 @@
 """Site-wide presence follows every socket's life (registered with hub.lifecycle)."""
 
-from django.conf import settings
-
-from presence import api, services, store
+from presence import services
 
 
 class PresenceListener:
-    """A user is online while any socket lives: track on connect, refresh on activity, forget on close."""
+    """A user is online while any socket lives: track on connect, refresh on activity, forget on close.
+
+    Independent of joining the `presence` topic: a tab that only shows a chat room
+    still makes its user online.
+    """
 
     async def connected(self, conn):
         services.ensure_sweeper()
-        await api.track(conn, services.SITE_SET, event=services.SITE_EVENT)
+        await services.connection_track(conn)
 
     async def heartbeat(self, conn, status):
-        await store.touch(conn.conn_id, settings.HUB_PRESENCE_TTL)
+        await services.connection_refresh(conn)
         if status is not None:
-            await services.publish(await store.set_status(conn.conn_id, status))
+            await services.connection_status_set(conn, status)
 
     async def activity(self, conn):
-        await store.touch(conn.conn_id, settings.HUB_PRESENCE_TTL)
+        await services.connection_refresh(conn)
 
     async def disconnected(self, conn):
-        await services.publish(await store.forget(conn.conn_id))
+        await services.connection_forget(conn)

@@ -7,14 +7,15 @@ so a reconnect storm costs each socket O(1) frames per window, not one per arriv
 import asyncio
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import timezone
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone as dj_timezone
 
 from hub.push import agroup_send_many, push_message, topic_group
-from presence import store
+from hub.users import user_dict
+from presence import selectors, store
 from presence.models import LastSeen
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,11 @@ logger = logging.getLogger(__name__)
 SITE_SET = "presence"
 SITE_EVENT = "diff"
 COALESCE_SECS = 0.25
+# In a storm (a deploy's reconnects) every window is one frame to every socket of the set,
+# so frames cost O(sockets) per window: stretch the window while diffs are big.
+STORM_ENTRIES = 50
+STORM_COALESCE_SECS = 1.0
+SWEEP_MAX_BATCHES = 20  # per sweep run: 10,000 dead connections, then the next run goes on
 _PROCESS_TOKEN = uuid.uuid4().hex
 
 
@@ -43,58 +49,71 @@ def presence_entry(user, status, last_seen=None, metas=None):
 
 
 class Coalescer:
-    """Per event loop buffer of changes, flushed as one diff per set per window."""
+    """Per event loop buffer of changed users per set, flushed as one diff per set per window.
+
+    A flush reports each changed user's state as Redis has it at flush time, not the
+    buffered change: processes flush on their own clocks, so a leave buffered on one
+    server may be published after the same user's re-join on another, and only the
+    current state is right whatever order the diffs arrive in. For the same reason a
+    user who came and went within one window gets a leave, not silence: a socket that
+    joined mid-window has them in its join reply.
+    """
 
     def __init__(self):
-        self.pending = {}  # set name -> {user id: [first kind, last kind, Change]}
-        self.events = {}
+        self.pending = {}  # set name -> {user id: first change kind in this window}
+        self.events = {}  # set name -> push event name
+        self.last_seen = {}  # user id -> ISO of a site-set leave in this window
         self.flusher = None
+        self.window_s = COALESCE_SECS
 
     def add(self, changes):
         for change in changes:
-            users = self.pending.setdefault(change.set_name, {})
+            self.pending.setdefault(change.set_name, {}).setdefault(change.user_id, change.kind)
             self.events[change.set_name] = change.event
-            if change.user_id in users:
-                users[change.user_id][1] = change.kind
-                users[change.user_id][2] = change
-            else:
-                users[change.user_id] = [change.kind, change.kind, change]
+            if change.last_seen:
+                self.last_seen[change.user_id] = change.last_seen
         if self.pending and (self.flusher is None or self.flusher.done()):
             self.flusher = asyncio.ensure_future(self._flush_later())
 
     async def _flush_later(self):
-        await asyncio.sleep(COALESCE_SECS)
-        await self.flush()
+        # Changes that arrive while a flush awaits Redis wait for the next window, not the next add().
+        while self.pending:
+            await asyncio.sleep(self.window_s)
+            await self.flush()
 
     async def flush(self):
         pending, self.pending = self.pending, {}
+        last_seen, self.last_seen = self.last_seen, {}
+        storm = max((len(users) for users in pending.values()), default=0) >= STORM_ENTRIES
+        self.window_s = STORM_COALESCE_SECS if storm else COALESCE_SECS
         for set_name, users in pending.items():
-            diff = {"joins": [], "leaves": [], "updates": []}
-            for first, last, change in users.values():
-                kind = net_kind(first, last)
-                if kind is None:
-                    continue
-                last_seen = change.last_seen if kind == "leave" else None
-                status = "offline" if kind == "leave" else change.status
-                diff[kind + "s"].append(presence_entry(change.user, status, last_seen))
-            if any(diff.values()):
-                try:
-                    await agroup_send_many(
-                        [topic_group(set_name)], push_message(set_name, self.events.get(set_name, "presence"), diff)
-                    )
-                except Exception:
-                    logger.warning("could not push a presence diff for %s", set_name, exc_info=True)
+            try:
+                diff = await diff_for(set_name, users, last_seen)
+                if any(diff.values()):
+                    event = self.events.get(set_name, "presence")
+                    await agroup_send_many([topic_group(set_name)], push_message(set_name, event, diff))
+            except Exception:
+                logger.warning("could not push a presence diff for %s", set_name, exc_info=True)
 
 
-def net_kind(first, last):
-    """What others should hear after several changes of one user in one window."""
-    if first == "join" and last == "leave":
-        return None  # came and went: nothing to show
-    if first == "leave" and last != "leave":
-        return "update"  # a reconnect: still here, maybe with a new status
-    if first == "join":
-        return "join"
-    return last
+async def diff_for(set_name, first_kinds, last_seen):
+    """{"joins", "leaves", "updates"} for users that changed: their state in Redis now."""
+    diff = {"joins": [], "leaves": [], "updates": []}
+    states = await store.states(set_name, list(first_kinds))
+    gone = [uid for uid, (_, status, _) in states.items() if status == "offline"]
+    if set_name == SITE_SET:
+        missing = [uid for uid in gone if uid not in last_seen]
+        last_seen = {**last_seen, **await store.last_seen(missing)}
+    for uid, (user, status, metas) in states.items():
+        if not user:
+            continue  # Redis lost the user's record (a restart): nothing to say about them
+        if status == "offline":
+            seen = last_seen.get(uid) if set_name == SITE_SET else None
+            diff["leaves"].append(presence_entry(user, "offline", seen))
+        else:
+            kind = "joins" if first_kinds[uid] == "join" else "updates"
+            diff[kind].append(presence_entry(user, status, None, metas))
+    return diff
 
 
 _coalescers = {}
@@ -111,7 +130,7 @@ def _coalescer():
 
 
 async def publish(changes):
-    """Record leaves of the site set in the database and queue every change for the next diff."""
+    """Record leaves of the site set (Redis and database) and queue every change for the next diff."""
     if not changes:
         return
     site_leaves = [c for c in changes if c.set_name == SITE_SET and c.kind == "leave"]
@@ -119,9 +138,29 @@ async def publish(changes):
         now = dj_timezone.now()
         for change in site_leaves:
             change.last_seen = iso(now)
-            await store.remember_last_seen(change.user_id, change.last_seen)
-        await database_sync_to_async(last_seen_record)(user_ids=[c.user_id for c in site_leaves], at=now)
+        user_ids = [c.user_id for c in site_leaves]
+        await store.remember_last_seen(user_ids, iso(now))
+        await database_sync_to_async(last_seen_record)(user_ids=user_ids, at=now)
     _coalescer().add(changes)
+
+
+async def presence_query(*, usernames):
+    """PRESENCE of the named users (unknown names left out), with last_seen for offline ones.
+
+    last_seen comes from Redis, or from the database when Redis lost it (a restart).
+    """
+    users = await database_sync_to_async(selectors.users_by_username)(usernames=set(usernames))
+    statuses = await store.statuses(SITE_SET, [user.pk for user in users])
+    offline = [user.pk for user in users if statuses[user.pk] == "offline"]
+    seen = await store.last_seen(offline)
+    missing = [uid for uid in offline if uid not in seen]
+    if missing:
+        from_db = await database_sync_to_async(selectors.last_seen_map)(user_ids=missing)
+        seen.update({uid: iso(at) for uid, at in from_db.items()})
+    return [
+        presence_entry(user_dict(user), statuses[user.pk], seen.get(user.pk))
+        for user in sorted(users, key=lambda u: u.username)
+    ]
 
 
 def last_seen_record(*, user_ids, at):
@@ -133,6 +172,45 @@ def last_seen_record(*, user_ids, at):
         [LastSeen(user_id=uid, at=at) for uid in user_ids if uid in existing],
         update_conflicts=True, unique_fields=["user"], update_fields=["at"],
     )
+
+
+# The status each live connection of this process last wrote to Redis: hub.js sends
+# its status with every heartbeat, and an unchanged one must stay an O(1) heartbeat.
+_written_status = {}
+
+
+async def connection_track(conn):
+    """Track a socket in the site set (on connect, and again if Redis lost it)."""
+    _written_status[conn.conn_id] = conn.status
+    changes = await store.track(
+        SITE_SET, conn.conn_id, user=conn_user(conn), status=conn.status,
+        ttl_s=settings.HUB_PRESENCE_TTL, event=SITE_EVENT,
+    )
+    await publish(changes)
+
+
+async def connection_refresh(conn):
+    """Push a socket's expiry forward; re-track it if Redis forgot it (restart, or swept while stalled)."""
+    if not await store.touch(conn.conn_id, settings.HUB_PRESENCE_TTL):
+        await connection_track(conn)
+
+
+async def connection_status_set(conn, status):
+    """Set a socket's status in every set it is in; free when the status did not change."""
+    if _written_status.get(conn.conn_id) == status:
+        return
+    _written_status[conn.conn_id] = status
+    await publish(await store.set_status(conn.conn_id, status))
+
+
+async def connection_forget(conn):
+    """The socket closed: remove it from every set."""
+    _written_status.pop(conn.conn_id, None)
+    await publish(await store.forget(conn.conn_id))
+
+
+def conn_user(conn):
+    return user_dict(conn.user)
 
 
 def ensure_sweeper():
@@ -156,10 +234,15 @@ async def _sweep_forever():
         await asyncio.sleep(interval)
 
 
-async def sweep_once(*, lock_ms):
-    """Expire dead connections if this process holds the sweep lock; return the changes."""
-    if not await store.acquire_sweep_lock(_PROCESS_TOKEN, lock_ms):
+async def sweep_once(*, lock_ms, token=_PROCESS_TOKEN):
+    """Expire dead connections if this process holds the sweep lock; None if another does."""
+    if not await store.acquire_sweep_lock(token, lock_ms):
         return None
-    changes = await store.sweep()
-    await publish(changes)
-    return changes
+    swept = []
+    for _ in range(SWEEP_MAX_BATCHES):
+        expired, changes = await store.sweep()
+        await publish(changes)
+        swept.extend(changes)
+        if expired < store.SWEEP_BATCH:
+            break
+    return swept

@@ -3,36 +3,59 @@
 Every update is one Lua script (atomic across server processes) and returns the
 user-level changes it caused: a user joins a set with their first connection, leaves
 with their last, and is `away` when every connection of theirs in the set says away.
-Costs: a heartbeat is one ZADD; track/untrack are O(the user's connections);
+Costs: a heartbeat is one ZSCORE + ZADD; track/untrack are O(the user's connections);
 listing a set is O(its users); a sweep is O(expired connections).
 """
 
+import hashlib
 import json
-import time
+
+from redis.exceptions import NoScriptError
 
 from hub.redis import get_async_redis, key
 
 SWEEP_BATCH = 500
 
 # Keys (all under HUB_REDIS_PREFIX, see docs/architecture.md):
-#   p:exp              zset  conn -> expiry (unix seconds)
+#   p:exp              zset  conn -> expiry (unix seconds, Redis's clock)
 #   p:cuid             hash  conn -> user id
 #   p:csets:<conn>     set   presence-set names the connection is tracked in
-#   p:s:<set>:users    set   user ids with at least one connection in the set
+#   p:s:<set>:status   hash  user id -> "online" | "away": users with a connection in the set
 #   p:s:<set>:u:<uid>  hash  conn -> "online" | "away"
 #   p:s:<set>:meta     hash  conn -> metadata JSON
 #   p:user             hash  user id -> USER JSON (so listing needs no database)
 #   p:event            hash  set -> the push event name of its diffs
 #   p:lastseen         hash  user id -> ISO time of the last leave of the site set
 #   p:sweep-lock       string, held by the process sweeping now
+#
+# Expiry scores use Redis's own clock (TIME), so servers on machines whose clocks
+# disagree never sweep each other's live connections.
 _COMMON = """
 local P = KEYS[1]
+local function redis_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
 local function ukey(s, uid) return P .. ':s:' .. s .. ':u:' .. uid end
 local function agg(s, uid)
   local values = redis.call('HVALS', ukey(s, uid))
   if #values == 0 then return false end
   for _, v in ipairs(values) do if v == 'online' then return 'online' end end
   return 'away'
+end
+local function metas(s, uid)
+  local conns = redis.call('HKEYS', ukey(s, uid))
+  if #conns == 0 then return '[]' end
+  local found = {}
+  for _, m in ipairs(redis.call('HMGET', P .. ':s:' .. s .. ':meta', unpack(conns))) do
+    if m then table.insert(found, m) end
+  end
+  return '[' .. table.concat(found, ',') .. ']'
+end
+local function save(s, uid, after)
+  -- the user's aggregated status, kept so listing a set is two commands, not four per user
+  if after then redis.call('HSET', P .. ':s:' .. s .. ':status', uid, after)
+  else redis.call('HDEL', P .. ':s:' .. s .. ':status', uid) end
 end
 local function change(before, after)
   if not before and after then return 'join' end
@@ -58,7 +81,7 @@ local function untrack(s, conn)
   redis.call('HDEL', P .. ':s:' .. s .. ':meta', conn)
   redis.call('SREM', P .. ':csets:' .. conn, s)
   local after = agg(s, uid)
-  if not after then redis.call('SREM', P .. ':s:' .. s .. ':users', uid) end
+  save(s, uid, after)
   emit(s, uid, change(before, after), after)
 end
 local function forget(conn)
@@ -70,20 +93,34 @@ local function forget(conn)
 end
 """
 
-# ARGV: set, conn, uid, status, expiry, user json, meta json ('' for none), event
+# ARGV: set, conn, uid, status, ttl seconds, user json, meta json ('' for none), event
 _TRACK = _COMMON + """
 local s, conn, uid, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local before = agg(s, uid)
 redis.call('HSET', ukey(s, uid), conn, status)
-redis.call('SADD', P .. ':s:' .. s .. ':users', uid)
 redis.call('SADD', P .. ':csets:' .. conn, s)
 redis.call('HSET', P .. ':cuid', conn, uid)
-redis.call('ZADD', P .. ':exp', ARGV[5], conn)
+redis.call('ZADD', P .. ':exp', redis_now() + tonumber(ARGV[5]), conn)
 redis.call('HSET', P .. ':user', uid, ARGV[6])
 redis.call('HSET', P .. ':event', s, ARGV[8])
-if ARGV[7] ~= '' then redis.call('HSET', P .. ':s:' .. s .. ':meta', conn, ARGV[7]) end
-emit(s, uid, change(before, agg(s, uid)), agg(s, uid))
+if ARGV[7] ~= '' then
+  redis.call('HSET', P .. ':s:' .. s .. ':meta', conn, ARGV[7])
+else
+  redis.call('HDEL', P .. ':s:' .. s .. ':meta', conn)
+end
+local after = agg(s, uid)
+save(s, uid, after)
+emit(s, uid, change(before, after), after)
 return out
+"""
+
+# ARGV: conn, ttl seconds -> 1 if the connection is tracked, 0 if it is gone (swept, Redis restarted)
+_TOUCH = """
+local k = KEYS[1] .. ':exp'
+if not redis.call('ZSCORE', k, ARGV[1]) then return 0 end
+local t = redis.call('TIME')
+redis.call('ZADD', k, tonumber(t[1]) + tonumber(t[2]) / 1000000 + tonumber(ARGV[2]), ARGV[1])
+return 1
 """
 
 # ARGV: set, conn
@@ -106,41 +143,49 @@ if not uid then return out end
 for _, s in ipairs(redis.call('SMEMBERS', P .. ':csets:' .. conn)) do
   local before = agg(s, uid)
   redis.call('HSET', ukey(s, uid), conn, status)
-  emit(s, uid, change(before, agg(s, uid)), agg(s, uid))
+  local after = agg(s, uid)
+  save(s, uid, after)
+  emit(s, uid, change(before, after), after)
 end
 return out
 """
 
-# ARGV: now, batch size
+# ARGV: now ('' for Redis's clock), batch size -> [number of expired connections, changes...]
 _SWEEP = _COMMON + """
-local expired = redis.call('ZRANGEBYSCORE', P .. ':exp', '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local now = ARGV[1]
+if now == '' then now = redis_now() end
+local expired = redis.call('ZRANGEBYSCORE', P .. ':exp', '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
 for _, conn in ipairs(expired) do forget(conn) end
+table.insert(out, 1, #expired)
 return out
 """
 
-# ARGV: set -> flat [uid, status, user json, metas json]
+# ARGV: set -> [flat status hash, USER JSON per user, metas JSON per user (only if the set has meta)]
 _LIST = _COMMON + """
 local s = ARGV[1]
-for _, uid in ipairs(redis.call('SMEMBERS', P .. ':s:' .. s .. ':users')) do
-  local status = agg(s, uid)
-  if status then
-    local conns = redis.call('HKEYS', ukey(s, uid))
-    local metas = redis.call('HMGET', P .. ':s:' .. s .. ':meta', unpack(conns))
-    local found = {}
-    for _, m in ipairs(metas) do if m then table.insert(found, m) end end
-    table.insert(out, uid); table.insert(out, status)
-    table.insert(out, redis.call('HGET', P .. ':user', uid) or '{}')
-    table.insert(out, '[' .. table.concat(found, ',') .. ']')
+local flat = redis.call('HGETALL', P .. ':s:' .. s .. ':status')
+local with_meta = redis.call('EXISTS', P .. ':s:' .. s .. ':meta') == 1
+local users, found = {}, {}
+local step = 2000  -- uids per HMGET (Lua's unpack has a stack limit)
+for first = 1, #flat, step do
+  local uids = {}
+  for i = first, math.min(first + step - 1, #flat), 2 do table.insert(uids, flat[i]) end
+  for j, user in ipairs(redis.call('HMGET', P .. ':user', unpack(uids))) do
+    table.insert(users, user or '{}')
+    if with_meta then table.insert(found, metas(s, uids[j])) end
   end
 end
-return out
+return {flat, users, found}
 """
 
-# ARGV: set, uids... -> flat [uid, status-or-'offline']
-_STATUSES = _COMMON + """
+# ARGV: set, uids... -> flat [uid, status-or-'offline', user json, metas json]
+_STATES = _COMMON + """
 local s = ARGV[1]
 for i = 2, #ARGV do
-  table.insert(out, ARGV[i]); table.insert(out, agg(s, ARGV[i]) or 'offline')
+  local uid = ARGV[i]
+  table.insert(out, uid); table.insert(out, agg(s, uid) or 'offline')
+  table.insert(out, redis.call('HGET', P .. ':user', uid) or '{}')
+  table.insert(out, metas(s, uid))
 end
 return out
 """
@@ -176,19 +221,34 @@ def _changes(flat):
     ]
 
 
+_SHA = {}
+
+
 async def _run(script, *args):
-    return await get_async_redis().eval(script, 1, _prefix(), *args)
+    """EVALSHA (the script body travels once per Redis server), EVAL when Redis lost it."""
+    sha = _SHA.get(script)
+    if sha is None:
+        sha = _SHA[script] = hashlib.sha1(script.encode()).hexdigest()
+    client = get_async_redis()
+    try:
+        return await client.evalsha(sha, 1, _prefix(), *args)
+    except NoScriptError:
+        return await client.eval(script, 1, _prefix(), *args)
+
+
+def _json(value):
+    return json.dumps(value, separators=(",", ":"))
 
 
 async def track(set_name, conn_id, *, user, status, ttl_s, meta=None, event="presence"):
-    """Add a connection to a set; returns the changes (a join when it is the user's first)."""
-    meta_json = json.dumps(meta, separators=(",", ":")) if meta is not None else ""
-    flat = await _run(_TRACK, set_name, conn_id, user["id"], status, time.time() + ttl_s,
-                      json.dumps(user, separators=(",", ":")), meta_json, event)
+    """Add a connection to a set (or update its status and meta); returns the changes."""
+    flat = await _run(_TRACK, set_name, conn_id, user["id"], status, ttl_s, _json(user),
+                      _json(meta) if meta is not None else "", event)
     return _changes(flat)
 
 
 async def untrack(set_name, conn_id):
+    """Remove a connection from one set; returns the changes (a leave when it was the user's last)."""
     return _changes(await _run(_UNTRACK, set_name, conn_id))
 
 
@@ -203,13 +263,18 @@ async def set_status(conn_id, status):
 
 
 async def touch(conn_id, ttl_s):
-    """Push a connection's expiry forward: one ZADD, O(log n)."""
-    await get_async_redis().zadd(f"{_prefix()}:exp", {conn_id: time.time() + ttl_s}, xx=True)
+    """Push a connection's expiry forward (one ZADD XX); False if Redis no longer knows it."""
+    return bool(await _run(_TOUCH, conn_id, ttl_s))
 
 
 async def sweep(now=None, batch=SWEEP_BATCH):
-    """Forget connections whose expiry passed (their server died); returns the changes."""
-    return _changes(await _run(_SWEEP, now if now is not None else time.time(), batch))
+    """Forget up to `batch` connections whose expiry passed (their server died).
+
+    Returns (number of connections expired, changes). `now` (unix seconds) is for
+    tests; by default Redis's clock decides.
+    """
+    flat = await _run(_SWEEP, "" if now is None else repr(float(now)), batch)
+    return int(flat[0]), _changes(flat[1:])
 
 
 async def acquire_sweep_lock(token, ttl_ms):
@@ -218,24 +283,43 @@ async def acquire_sweep_lock(token, ttl_ms):
 
 
 async def list_set(set_name):
-    """[(user USER dict, status, metas list)] for every user present in the set."""
-    flat = [_decode(v) for v in await _run(_LIST, set_name)]
-    return [
-        (json.loads(flat[i + 2]), flat[i + 1], json.loads(flat[i + 3]))
+    """PRESENCE dicts (USER + status + last_seen None (+ metas)) of every user present in the set.
+
+    Redis returns the stored USER JSON; it is spliced into one JSON array here, so a
+    join costs one json.loads rather than one per present user, and little Redis time.
+    """
+    flat, users, metas = await _run(_LIST, set_name)
+    items = []
+    for i, user in enumerate(users):
+        if len(user) <= 2:
+            continue  # no USER record (Redis lost it): the user re-appears on their next heartbeat
+        extra = b',"status":"' + flat[2 * i + 1] + b'","last_seen":null'
+        if metas and metas[i] != b"[]":
+            extra += b',"metas":' + metas[i]
+        items.append(user[:-1] + extra + b"}")
+    return json.loads(b"[" + b",".join(items) + b"]")
+
+
+async def states(set_name, user_ids):
+    """{user id: (USER dict, "online" | "away" | "offline", metas list)} as Redis has them now."""
+    if not user_ids:
+        return {}
+    flat = [_decode(v) for v in await _run(_STATES, set_name, *user_ids)]
+    return {
+        int(flat[i]): (json.loads(flat[i + 2]), flat[i + 1], json.loads(flat[i + 3]))
         for i in range(0, len(flat), 4)
-    ]
+    }
 
 
 async def statuses(set_name, user_ids):
     """{user id: "online" | "away" | "offline"} for the given users."""
-    if not user_ids:
-        return {}
-    flat = [_decode(v) for v in await _run(_STATUSES, set_name, *user_ids)]
-    return {int(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}
+    return {uid: status for uid, (_, status, _) in (await states(set_name, user_ids)).items()}
 
 
-async def remember_last_seen(user_id, iso):
-    await get_async_redis().hset(f"{_prefix()}:lastseen", user_id, iso)
+async def remember_last_seen(user_ids, iso):
+    """Cache the last-seen time of users who just left the site set."""
+    if user_ids:
+        await get_async_redis().hset(f"{_prefix()}:lastseen", mapping={uid: iso for uid in user_ids})
 
 
 async def last_seen(user_ids):

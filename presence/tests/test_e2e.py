@@ -47,3 +47,20 @@ async def test_arrival_across_processes_and_leave_after_sigkill(amake_user):
             await ws_a.close()
         finally:
             server_b.stop()
+
+
+async def test_a_join_reply_larger_than_the_client_frame_limit_arrives(amake_user):
+    from presence import store
+    from tests.communicator import close_async_clients
+
+    await amake_user("alice", password=PASSWORD)
+    for i in range(800):  # about 80 KB of PRESENCE entries
+        user = {"id": 10_000 + i, "username": f"ghost{i:04d}", "display_name": f"Ghost {i}"}
+        await store.track("presence", f"ghost-conn-{i}", user=user, status="online", ttl_s=600)
+    await close_async_clients()
+    with DaphneServer() as server:
+        alice = await asyncio.to_thread(Browserless(server.url).login, "alice", PASSWORD)
+        ws, _ = await ws_connect(server, alice)
+        reply = await ws_request(ws, "presence", "join")
+        assert reply["ok"] and len(reply["data"]["users"]) == 801
+        await ws.close()

@@ -27,7 +27,6 @@ function render() {
     return item;
   }));
   count.textContent = String(entries.length);
-  count.setAttribute("aria-label", `${entries.length} ${entries.length === 1 ? "person" : "people"} online`);
 }
 
 function applyDiff(diff) {
