@@ -1,8 +1,10 @@
 """Admin: notifications (list, filter, search), announcements (published live on add), a test action."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils import timezone
 
 from notifications import services
 from notifications.models import Announcement, AnnouncementDismissal, Notification
@@ -17,8 +19,21 @@ class NotificationAdmin(admin.ModelAdmin):
     readonly_fields = ("target_content_type", "target_object_id", "target_repr", "created_at")
 
 
+class AnnouncementForm(forms.ModelForm):
+    class Meta:
+        model = Announcement
+        fields = ("title", "body", "level", "expires_at")
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data.get("expires_at")
+        if self.instance.pk is None and expires_at is not None and expires_at <= timezone.now():
+            raise forms.ValidationError("This time is in the past: the announcement would never be shown.")
+        return expires_at
+
+
 @admin.register(Announcement)
 class AnnouncementAdmin(admin.ModelAdmin):
+    form = AnnouncementForm
     list_display = ("id", "title", "level", "author", "created_at", "expires_at")
     list_filter = ("level",)
     search_fields = ("title", "body")

@@ -55,3 +55,8 @@ def announcements_active(*, user):
 def announcement_is_active(*, announcement_id):
     now = timezone.now()
     return Announcement.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), pk=announcement_id).exists()
+
+
+def notification_list(*, user):
+    """Every notification of `user`, newest first, for the paginated page (a lazy queryset)."""
+    return _base(user).order_by("-id")

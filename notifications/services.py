@@ -20,6 +20,7 @@ from notifications.serializers import announcement_dict, notification_dict
 NOTIFICATIONS_TOPIC = "notifications"
 ANNOUNCEMENTS_TOPIC = "announcements"
 READ_IDS_MAX = 500
+_URL_PREFIXES = ("/", "http://", "https://")
 
 
 def _recipients(recipient):
@@ -51,8 +52,12 @@ def _check_notification_args(verb, actor, target, level, data, url):
         if not isinstance(data, dict):
             raise TypeError("data must be a dict (a JSON object)")
         json.dumps(data, allow_nan=False)  # TypeError / ValueError for what JSON cannot hold
-    if url is not None and (not isinstance(url, str) or len(url) > URL_MAX_LENGTH):
-        raise ValueError(f"url must be a string of at most {URL_MAX_LENGTH} characters")
+    if url is not None:
+        if not isinstance(url, str) or len(url) > URL_MAX_LENGTH:
+            raise ValueError(f"url must be a string of at most {URL_MAX_LENGTH} characters")
+        # Clients put it in an href and navigate to it: a "javascript:" URL would be script.
+        if not url.startswith(_URL_PREFIXES):
+            raise ValueError("url must be a path starting with / or an http(s):// URL")
     if actor is not None and (not isinstance(actor, get_user_model()) or actor.pk is None):
         raise TypeError("actor must be a saved user")
     if target is not None and (not isinstance(target, models.Model) or target.pk is None):
@@ -77,6 +82,9 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
     ]
     with transaction.atomic():
         created = Notification.objects.bulk_create(rows)
+        # PostgreSQL and SQLite >= 3.35 return the new ids (RETURNING); the pushes need them.
+        if any(n.pk is None for n in created):
+            raise RuntimeError("the database did not return the ids of the new notifications")
         send_on_commit(_push_new, created)
     return created
 
@@ -135,6 +143,8 @@ def _check_announcement_args(title, body, level, expires_at):
 def announce(title, body, *, level="info", expires_at=None, author=None):
     """Create an announcement and push it to everyone connected, after commit."""
     _check_announcement_args(title, body, level, expires_at)
+    if author is not None and (not isinstance(author, get_user_model()) or author.pk is None):
+        raise TypeError("author must be a saved user")
     with transaction.atomic():
         announcement = Announcement.objects.create(
             title=title.strip(), body=body.strip(), level=level, expires_at=expires_at, author=author)

@@ -68,14 +68,20 @@ class AnnouncementsTopic(Topic):
 
     events = ("dismiss", "publish")
 
+    subscribed = False
+
     async def join(self, payload):
         get_int(payload, "since", required=False)  # validated; the active set already holds newer ones
-        await self.conn.subscribe(topic_group(self.topic))
+        if not self.subscribed:  # a re-join answers with fresh state; subscriptions are ref-counted
+            await self.conn.subscribe(topic_group(self.topic))
+            self.subscribed = True
         rows = await database_sync_to_async(selectors.announcements_active)(user=self.user)
         return {"items": [announcement_dict(a) for a in rows]}
 
     async def leave(self):
-        await self.conn.unsubscribe(topic_group(self.topic))
+        if self.subscribed:
+            self.subscribed = False
+            await self.conn.unsubscribe(topic_group(self.topic))
 
     async def on_dismiss(self, payload):
         announcement_id = get_int(payload, "id")

@@ -1,16 +1,25 @@
-"""The full notification list page."""
+"""The full notification list page, and its "Mark all read" form."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from notifications.models import Notification
+from notifications import selectors, services
 
 PAGE_SIZE = 25
 
 
 @login_required
 def notification_list(request):
-    rows = Notification.objects.filter(recipient=request.user).select_related("actor").order_by("-id")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "notifications/list.html", {"page": page})
+    page = Paginator(selectors.notification_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    unread = selectors.notification_unread_count(user=request.user)
+    return render(request, "notifications/list.html", {"page": page, "unread": unread})
+
+
+@require_POST
+@login_required
+def notification_read_all(request):
+    """The same service as the socket's `read_all`: the user's open tabs update live."""
+    services.notification_mark_all_read(user=request.user)
+    return redirect("notifications:list")

@@ -5,8 +5,11 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+import notifications
 from tests.browser import signup
 from tests.servers import ROOT, database_url
 
@@ -15,7 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def manage(*args):
     """Run a management command as a separate process against the live server's database and Redis."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hub.settings_test", "DATABASE_URL": database_url()}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hub.settings_test", "DATABASE_URL": database_url(),
+           "REDIS_URL": settings.REDIS_URL}
     result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
@@ -35,6 +39,26 @@ def test_notify_command_toasts_and_bumps_the_bell(new_page, live_server_url):
     expect(item).to_be_visible()
     item.click()
     expect(bell).to_have_attribute("aria-label", "Notifications, 0 unread")
+    # Straight from Python in this process (it shares the database and Redis): two more, then "Mark all read".
+    user = get_user_model().objects.get(username="nina")
+    notifications.notify(user, "First of two")
+    notifications.notify(user, "Second of two", level="warning")
+    expect(bell).to_have_attribute("aria-label", "Notifications, 2 unread")
+    expect(page.locator("#bell-count")).to_have_text("2")
+    page.get_by_role("button", name="Mark all read").click()
+    expect(bell).to_have_attribute("aria-label", "Notifications, 0 unread")
+    expect(page.locator("#bell-list li.unread")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(page.locator("#bell-panel")).to_be_hidden()
+    # Offline: what was sent meanwhile shows up after the reconnect (a join with `since`).
+    page.evaluate("() => { window.hub.stopped = true; window.hub.socket.close(); }")
+    page.wait_for_function("() => window.hub.socket === null")  # closed, and no reconnect scheduled
+    notifications.notify(user, "Sent while you were away")
+    page.evaluate("() => { window.hub.stopped = false; window.hub.connect(); }")
+    expect(bell).to_have_attribute("aria-label", "Notifications, 1 unread")
+    bell.click()
+    expect(page.locator("#bell-list li.unread")).to_have_text(["Sent while you were away"])
+    expect(page.locator("#bell-list li")).to_have_count(4)  # no duplicates of what it already had
 
 
 def test_announcement_banner_on_two_users_and_dismiss_syncs_tabs(new_page, live_server_url):

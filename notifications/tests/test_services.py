@@ -1,5 +1,8 @@
 """The Python API: recipients of every kind, on-commit pushes, rollback, bad arguments."""
 
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import Group
@@ -99,6 +102,8 @@ def test_push_happens_only_after_commit(make_user):
     ({"verb": "ok", "data": {"nan": float("nan")}}, ValueError),
     ({"verb": "ok", "data": [1, 2]}, TypeError),
     ({"verb": "ok", "url": 5}, ValueError),
+    ({"verb": "ok", "url": "javascript:alert(1)"}, ValueError),
+    ({"verb": "ok", "url": "/" + "x" * 500}, ValueError),
     ({"verb": "ok", "actor": "bob"}, TypeError),
     ({"verb": "ok", "target": "not a model"}, TypeError),
 ])
@@ -124,6 +129,38 @@ def test_bulk_insert_is_one_query(make_user, django_assert_max_num_queries):
     assert Notification.objects.count() == 30
 
 
+def test_created_rows_carry_their_ids_in_creation_order(make_user):
+    users = [make_user(f"u{i}") for i in range(3)]
+    created = notifications.notify(users, "hello")
+    ids = [n.pk for n in created]
+    assert None not in ids and ids == sorted(ids)
+    assert ids == list(Notification.objects.order_by("id").values_list("id", flat=True))
+
+
+def test_unread_counts_of_all_recipients_are_one_query(make_user, django_assert_num_queries,
+                                                      django_capture_on_commit_callbacks):
+    users = [make_user(f"u{i}") for i in range(20)]
+    notifications.notify(users[:5], "earlier")
+    with transaction.atomic():
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            notifications.notify(users, "now")
+        assert len(callbacks) == 1
+        with django_assert_num_queries(1):  # the push: not one unread count per recipient
+            callbacks[0]()
+        transaction.set_rollback(True)
+
+
+def test_no_recipients_creates_and_pushes_nothing(make_user, django_capture_on_commit_callbacks):
+    from django.contrib.auth import get_user_model
+
+    empty = Group.objects.create(name="empty")
+    with transaction.atomic():
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert notifications.notify(get_user_model().objects.none(), "nobody") == []
+            assert notifications.notify(empty, "nobody") == []
+    assert callbacks == [] and not Notification.objects.exists()
+
+
 async def test_announce_reaches_everyone_who_joined(amake_user, connect):
     alice, bob = await amake_user("alice"), await amake_user("bob")
     socks = []
@@ -139,9 +176,44 @@ async def test_announce_reaches_everyone_who_joined(amake_user, connect):
         assert push["announcement"]["level"] == "warning" and push["announcement"]["expires_at"] is None
 
 
-@pytest.mark.parametrize("kwargs", [{"title": ""}, {"level": "meh"}, {"body": "x" * 5001}])
-def test_announce_rejects_bad_values(kwargs):
+@pytest.mark.parametrize("kwargs, error", [
+    ({"title": ""}, ValueError),
+    ({"title": "x" * 201}, ValueError),
+    ({"body": "  "}, ValueError),
+    ({"body": "x" * 5001}, ValueError),
+    ({"level": "meh"}, ValueError),
+    ({"expires_at": datetime(2099, 1, 1)}, ValueError),  # naive
+    ({"expires_at": datetime(2000, 1, 1, tzinfo=dt_timezone.utc)}, ValueError),  # past
+    ({"expires_at": "tomorrow"}, ValueError),
+    ({"author": "boss"}, TypeError),
+])
+def test_announce_rejects_bad_values(kwargs, error):
     args = {"title": "t", "body": "b", **kwargs}
-    with pytest.raises(ValueError):
+    with pytest.raises(error):
         notifications.announce(args.pop("title"), args.pop("body"), **args)
     assert not Announcement.objects.exists()
+
+
+def test_announce_stores_then_pushes_on_commit(make_user, django_capture_on_commit_callbacks):
+    boss = make_user("boss", is_staff=True)
+    with transaction.atomic():
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            announcement = notifications.announce("  Title  ", "Body", level="critical", author=boss)
+        assert len(callbacks) == 1  # nothing is pushed before the commit
+    announcement.refresh_from_db()
+    assert (announcement.title, announcement.level, announcement.author) == ("Title", "critical", boss)
+
+
+async def test_announce_rolled_back_pushes_and_stores_nothing(amake_user, connect):
+    comm = await connect(await amake_user("alice"))
+    await comm.ok("announcements", "join")
+
+    def rolled_back():
+        with pytest.raises(RuntimeError):
+            with transaction.atomic():
+                notifications.announce("Never", "shown")
+                raise RuntimeError("rollback")
+
+    await database_sync_to_async(rolled_back)()
+    assert await comm.nothing(0.5)
+    assert not await database_sync_to_async(Announcement.objects.exists)()

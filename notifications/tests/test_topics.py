@@ -115,3 +115,76 @@ async def test_publish_is_staff_only(amake_user, connect):
                 {"title": "t", "body": "y", "expires_at": "yesterday"},
                 {"title": "t", "body": "y", "expires_at": "2000-01-01T00:00:00Z"}):
         assert (await boss_sock.error("announcements", "publish", bad))["code"] == "bad_request"
+
+
+async def test_read_sync_reaches_only_the_readers_sockets(amake_user, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    mine = (await notifications.anotify(alice, "mine"))[0]
+    bobs = (await notifications.anotify(bob, "bob's"))[0]
+    tab, other_tab, bob_sock = await connect(alice), await connect(alice), await connect(bob)
+    for sock in (tab, other_tab, bob_sock):
+        await sock.ok("notifications", "join")
+    # A mix of her own id and bob's: only hers changes, bob's is neither marked nor revealed.
+    assert await tab.ok("notifications", "read", {"ids": [mine.pk, bobs.pk]}) == {"unread": 0, "read_ids": [mine.pk]}
+    assert await other_tab.expect("notifications", "unread") == {"unread": 0, "read_ids": [mine.pk]}
+    assert await bob_sock.nothing(0.3)
+    data = await bob_sock.ok("notifications", "join")
+    assert data["unread"] == 1 and data["items"][0]["unread"] is True
+    assert (await tab.ok("notifications", "join", {"since": 0}))["items"][0]["unread"] is False
+
+
+async def test_a_tab_that_did_not_join_gets_no_pushes(amake_user, connect):
+    alice = await amake_user("alice")
+    joined, idle = await connect(alice), await connect(alice)
+    await joined.ok("notifications", "join")
+    await notifications.anotify(alice, "hello")
+    assert (await joined.expect("notifications", "new"))["notification"]["verb"] == "hello"
+    assert await idle.nothing(0.3)
+
+
+async def test_resume_after_a_push_while_offline(amake_user, connect):
+    """A tab that missed pushes while disconnected gets exactly them, in id order, on its next join."""
+    alice = await amake_user("alice")
+    tab = await connect(alice)
+    await tab.ok("notifications", "join")
+    await notifications.anotify(alice, "seen live")
+    last_seen = (await tab.expect("notifications", "new"))["notification"]["id"]
+    await tab.disconnect()
+    missed = [(await notifications.anotify(alice, f"missed {i}"))[0].pk for i in range(3)]
+    tab = await connect(alice)
+    data = await tab.ok("notifications", "join", {"since": last_seen})
+    assert [n["id"] for n in data["items"]] == missed and data["unread"] == 4 and data["more"] is False
+
+
+async def test_dismiss_reaches_only_that_users_sockets_and_leave_stops_pushes(amake_user, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    live = await database_sync_to_async(notifications.announce)("Live", "body")
+    tab, bob_sock = await connect(alice), await connect(bob)
+    for sock in (tab, bob_sock):
+        await sock.ok("announcements", "join")
+        await sock.ok("announcements", "join")  # a re-join answers again and changes nothing
+    await tab.ok("announcements", "dismiss", {"id": live.pk})
+    assert await tab.expect("announcements", "dismissed") == {"id": live.pk}
+    assert await bob_sock.nothing(0.3)
+    assert [a["id"] for a in (await bob_sock.ok("announcements", "join"))["items"]] == [live.pk]
+    await bob_sock.ok("announcements", "leave")
+    await database_sync_to_async(notifications.announce)("Second", "body")
+    assert (await tab.expect("announcements", "new"))["announcement"]["title"] == "Second"
+    assert await bob_sock.nothing(0.3)
+
+
+async def test_expired_announcements_are_hidden_and_cannot_be_dismissed(amake_user, connect):
+    alice = await amake_user("alice")
+
+    def make():
+        now = timezone.now()
+        Announcement.objects.create(title="Later", body="b", expires_at=now + timedelta(hours=1))
+        return Announcement.objects.create(title="Gone", body="b", expires_at=now - timedelta(seconds=1))
+
+    gone = await database_sync_to_async(make)()
+    tab = await connect(alice)
+    data = await tab.ok("announcements", "join", {"since": 0})
+    assert [a["title"] for a in data["items"]] == ["Later"]
+    assert data["items"][0]["expires_at"].endswith("Z")
+    assert (await tab.error("announcements", "dismiss", {"id": gone.pk}))["code"] == "not_found"
+    assert (await tab.error("announcements", "dismiss", {"id": "x"}))["code"] == "bad_request"

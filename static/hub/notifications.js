@@ -5,6 +5,7 @@ let unread = 0;
 let lastId = null; // newest id seen, for resuming with `since`
 const PANEL_SIZE = 20;
 const TOAST_MS = 6000;
+const MAX_TOASTS = 4;
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -43,10 +44,13 @@ function remember(n) {
   if (lastId === null || n.id > lastId) lastId = n.id;
 }
 
-function toast(text) {
+function toast(n) {
   const region = document.getElementById("toasts");
-  const node = el("div", { className: "toast", textContent: text });
+  const node = el("div", { className: "toast", textContent: n.verb });
+  node.dataset.level = n.level;
   region.append(node);
+  // A burst (e.g. a resume) must not cover the page: keep the newest few.
+  while (region.children.length > MAX_TOASTS) region.firstElementChild.remove();
   setTimeout(() => node.remove(), TOAST_MS);
 }
 
@@ -55,7 +59,7 @@ function onNotificationEvent(event, payload) {
     if (items.has(payload.notification.id)) return; // a duplicate after a resume
     remember(payload.notification);
     unread = payload.unread;
-    toast(payload.notification.verb);
+    toast(payload.notification);
   } else if (event === "unread") {
     unread = payload.unread;
     for (const n of items.values()) {
@@ -67,9 +71,19 @@ function onNotificationEvent(event, payload) {
 
 const banners = new Map(); // id -> ANNOUNCEMENT
 
+let expiryTimer = null;
+
 function renderBanners() {
   const region = document.getElementById("announcements");
+  const now = Date.now();
+  for (const [id, a] of banners) {
+    if (a.expires_at && Date.parse(a.expires_at) <= now) banners.delete(id);
+  }
   const list = [...banners.values()].sort((a, b) => a.id - b.id);
+  // Take a banner down when it expires, as the server stops returning it then.
+  clearTimeout(expiryTimer);
+  const next = Math.min(...list.filter((a) => a.expires_at).map((a) => Date.parse(a.expires_at)));
+  if (Number.isFinite(next)) expiryTimer = setTimeout(renderBanners, Math.min(next - now + 50, 2 ** 31 - 1));
   region.replaceChildren(...list.map((a) => {
     const dismiss = el("button", { type: "button", className: "secondary small", textContent: "Dismiss" });
     dismiss.setAttribute("aria-label", `Dismiss announcement: ${a.title}`);
@@ -89,15 +103,31 @@ function renderBanners() {
 }
 
 let hubRef = null;
+let lastAnnouncementId = null;
+
+function showBanner(a) {
+  banners.set(a.id, a);
+  if (lastAnnouncementId === null || a.id > lastAnnouncementId) lastAnnouncementId = a.id;
+}
 
 export function init(hub) {
   hubRef = hub;
   const bell = document.getElementById("bell");
   if (!bell) return;
   const panel = document.getElementById("bell-panel");
-  bell.addEventListener("click", () => {
-    panel.hidden = !panel.hidden;
-    bell.setAttribute("aria-expanded", String(!panel.hidden));
+  const showPanel = (open) => {
+    panel.hidden = !open;
+    bell.setAttribute("aria-expanded", String(open));
+  };
+  bell.addEventListener("click", () => showPanel(panel.hidden));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !panel.hidden) {
+      showPanel(false);
+      bell.focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (!panel.hidden && !panel.contains(event.target) && !bell.contains(event.target)) showPanel(false);
   });
   document.getElementById("bell-read-all").addEventListener("click", () => {
     channel.request("read_all", {}).catch(() => {});
@@ -118,13 +148,14 @@ export function init(hub) {
     onEvent: onNotificationEvent,
   });
   hub.join("announcements", {
+    payload: () => (lastAnnouncementId === null ? {} : { since: lastAnnouncementId }),
     onJoin(data) {
       banners.clear();
-      for (const a of data.items) banners.set(a.id, a);
+      for (const a of data.items) showBanner(a);
       renderBanners();
     },
     onEvent(event, payload) {
-      if (event === "new") banners.set(payload.announcement.id, payload.announcement);
+      if (event === "new") showBanner(payload.announcement);
       if (event === "dismissed") banners.delete(payload.id);
       renderBanners();
     },
