@@ -40,7 +40,15 @@ async def run_design(design, args):
         sender, _ = await open_socket(stack, cookies[0])
         receivers = [ws for ws, _ in await open_sockets(stack, cookies[1:])]
         if design != "stock":
-            await asyncio.gather(*(request(ws, "room:bench", "join") for ws in [sender, *receivers]))
+            gate = asyncio.Semaphore(20)
+
+            async def join(ws):
+                async with gate:
+                    reply = await request(ws, "room:bench", "join", timeout=args.timeout)
+                if not reply["ok"]:
+                    raise RuntimeError(f"join failed: {reply}")
+
+            await asyncio.gather(*(join(ws) for ws in [sender, *receivers]))
         total = int(args.rate * args.seconds)
         latencies, last_seen = [], [0.0]
         done = asyncio.Event()

@@ -83,6 +83,8 @@ class Stack:
             "DATABASE_URL": f"sqlite:///{db_path}",
             "REDIS_URL": self.redis_url,
             "HUB_MAX_SOCKETS_PER_USER": "100000",
+            # Bench clients send no heartbeats while they wait for thousands of others to join.
+            "HUB_PRESENCE_TTL": "600",
             **self.extra_env,
         }
         uses_hub = self.settings == "hub.settings"

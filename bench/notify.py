@@ -1,9 +1,10 @@
 """Notify: one notify() call to N online users; time until the last socket receives it.
 
 N users each hold one socket joined to `notifications`. The bench process calls
-notifications.notify() with all N users (one bulk insert, one pipelined round trip of
-pushes) and reports how long the call took and the time from its return until the last
-socket received its `new` push.
+notifications.notify() with all N users (one bulk insert, one query for the unread
+counts, one pipelined round trip of pushes) and reports how long the call took and the
+time from its return until the last socket received its `new` push. `--push sequential`
+replaces the pipeline with one PUBLISH round trip per recipient, for comparison.
 """
 
 import asyncio
@@ -12,14 +13,31 @@ import time
 
 from bench.common import Stack, make_sessions, open_sockets, percentile, request
 
+MAX_USERS = 5000
+
 
 def add_arguments(parser):
-    parser.add_argument("-n", "--users", type=int, default=1000, help="online users (one socket each), at most 5000")
-    parser.add_argument("--rounds", type=int, default=5, help="notify() calls, one after another")
+    parser.add_argument("-n", "--users", type=int, default=1000, help=f"online users (one socket each), at most {MAX_USERS}")
+    parser.add_argument("--rounds", type=int, default=5, help="notify() calls, one after another (at most 50)")
+    parser.add_argument("--push", choices=("pipelined", "sequential"), default="pipelined",
+                        help="how the pushes reach Redis: one pipelined round trip (the real code) or one per user")
+
+
+def _sequential_send_batch(pushes):
+    """The naive fan-out notify() avoids: one PUBLISH round trip per recipient."""
+    from channels.layers import get_channel_layer
+
+    from hub.push import _pubsub_channel, push_message, user_group
+    from hub.redis import get_sync_redis
+
+    layer, redis = get_channel_layer(), get_sync_redis()
+    for user_id, topic, event, payload in pushes:
+        redis.publish(_pubsub_channel(user_group(user_id)), layer.serialize(push_message(topic, event, payload)))
 
 
 async def main(args):
-    n = min(args.users, 5000)
+    n = max(1, min(args.users, MAX_USERS))
+    rounds = max(1, min(args.rounds, 50))
     with Stack(redis_url=args.redis_url) as stack:
         sessions = make_sessions(n, prefix="note")
         sockets = [ws for ws, _ in await open_sockets(stack, [cookie for _, _, cookie in sessions])]
@@ -27,10 +45,14 @@ async def main(args):
         from django.contrib.auth import get_user_model
 
         import notifications
+        from notifications import services
 
+        if args.push == "sequential":
+            services.send_batch = _sequential_send_batch
         users = list(get_user_model().objects.filter(username__startswith="note"))
+        notifications.notify(users[:1], "warm-up")  # first-use costs (connections, imports) out of round 0
         results = []
-        for round_no in range(args.rounds):
+        for round_no in range(rounds):
             verb = f"bench round {round_no}"
             arrivals = []
 
@@ -48,9 +70,14 @@ async def main(args):
             notifications.notify(users, verb)  # autocommit: the push is sent before it returns
             returned = time.perf_counter()
             await asyncio.gather(*waiters)
-            results.append((returned - started, max(arrivals) - returned, percentile([a - returned for a in arrivals], 0.5)))
+            results.append((returned - started, max(arrivals) - returned,
+                            percentile([a - returned for a in arrivals], 0.5), max(arrivals) - started))
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    print(f"notify: one notify() to {n} online users, {args.rounds} rounds")
-    for i, (call, last, median) in enumerate(results):
+    print(f"notify: one notify() to {n} online users, {rounds} rounds, {args.push} pushes")
+    for i, (call, last, median, total) in enumerate(results):
         print(f"  round {i}: notify() took {call * 1000:.0f} ms; after it returned: median socket "
-              f"{max(median, 0) * 1000:.0f} ms, last socket {last * 1000:.0f} ms")
+              f"{max(median, 0) * 1000:.0f} ms, last socket {last * 1000:.0f} ms; call to last socket "
+              f"{total * 1000:.0f} ms")
+    call, last, _, total = (percentile([r[k] for r in results], 0.5) * 1000 for k in range(4))
+    print(f"  median over rounds: notify() {call:.0f} ms, last socket {last:.0f} ms after it returned, "
+          f"{total:.0f} ms after it was called")
