@@ -23,6 +23,25 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "e2e: starts real daphne processes")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_leftover_database_sessions(django_db_setup, django_db_blocker):
+    """Let pytest-django drop the PostgreSQL test database at the end.
+
+    Connections are kept (CONN_MAX_AGE), so worker threads of async tests still hold
+    theirs when the session ends, and PostgreSQL refuses to drop a database in use.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fresh_redis():
     """Every test starts with an empty Redis database (the test server or REDIS_URL's db)."""

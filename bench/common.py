@@ -183,8 +183,12 @@ async def open_socket(stack, cookie, **kwargs):
 
     for attempt in range(5):
         try:
+            # No client keepalive and no flow control: a bench socket may sit unread while
+            # others are joining (room presence diffs pile up); with websockets' defaults
+            # its 16-frame queue fills, it stops reading, misses the pong and closes 1011.
+            options = {"open_timeout": 30, "max_size": 2**22, "ping_interval": None, "max_queue": None, **kwargs}
             ws = await websockets.connect(stack.ws_url, additional_headers={"Origin": stack.url, "Cookie": cookie},
-                                          open_timeout=30, max_size=2**22, **kwargs)
+                                          **options)
             break
         except (websockets.exceptions.InvalidMessage, OSError):
             # daphne drops handshakes it cannot finish in 5 s when thousands arrive at once.

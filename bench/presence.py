@@ -19,10 +19,7 @@ def add_arguments(parser):
 
 async def main(args):
     n = min(args.sockets, 5000)
-    # A join reply lists everyone online (~100 bytes each). Until hub/daphne_limits.py stops
-    # applying HUB_MAX_FRAME to the server's own frames, raise it so the reply can be sent.
-    env = {"HUB_MAX_FRAME": str(max(65536, 200 * n))}
-    with Stack(redis_url=args.redis_url, env=env) as stack:
+    with Stack(redis_url=args.redis_url) as stack:
         sessions = make_sessions(n, prefix="pres")
         rss_before = stack.rss_kb()
         views = [set() for _ in range(n)]

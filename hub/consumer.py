@@ -7,6 +7,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -26,6 +27,7 @@ MAX_TOPICS_PER_SOCKET = 200
 # Closing for a server-side failure: applications may only use 1000 or 3000-4999.
 CLOSE_INTERNAL = 4500
 STATUSES = ("online", "away")
+ENCODED_FRAME_KEY = "hub.encoded_frame"
 
 
 def utc_now_iso():
@@ -38,6 +40,15 @@ class HubConsumer(AsyncWebsocketConsumer):
     Handlers use: `user`, `conn_id`, `status`, `subscribe(group)`, `unsubscribe(group)`,
     `send_push(topic, event, payload)`, `is_joined(topic)`.
     """
+
+    async def dispatch(self, message):
+        # Channels runs close_old_connections() in a worker thread before every message,
+        # a thread hop per push per socket. Every database call here goes through
+        # database_sync_to_async, which already does that in the thread it runs in.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         user = self.scope.get("user")
@@ -191,10 +202,13 @@ class HubConsumer(AsyncWebsocketConsumer):
         await self.send_frame(protocol.push(topic, event, payload))
 
     async def send_frame(self, message):
+        await self.send_encoded(protocol.encode(message))
+
+    async def send_encoded(self, text):
         if self.closed:
             return
         try:
-            await self.send(text_data=protocol.encode(message))
+            await self.send(text_data=text)
         except Exception as exc:
             # The client went away while this frame was on its way; the disconnect
             # event follows and cleans up. Not an application error.
@@ -213,7 +227,18 @@ class HubConsumer(AsyncWebsocketConsumer):
             # A failing filter must cost this one push, not the socket.
             logger.exception("on_push of %s failed", handler.topic)
             return
-        if payload is not None:
+        if payload is None:
+            return
+        if payload is message["payload"]:
+            # Unchanged, so the same frame for every socket of this process (hub.layers hands
+            # them all one decoded message): encode it once. The key cannot be a
+            # push_message() extra, so it never collides with one.
+            frame = message.get(ENCODED_FRAME_KEY)
+            if frame is None:
+                frame = message[ENCODED_FRAME_KEY] = protocol.encode(
+                    protocol.push(message["topic"], message["event"], payload))
+            await self.send_encoded(frame)
+        else:
             await self.send_push(message["topic"], message["event"], payload)
 
     async def hub_close(self, message):

@@ -76,6 +76,10 @@ TEMPLATES = [
 # --- Database: SQLite (WAL, see hub.apps) by default, PostgreSQL via DATABASE_URL.
 VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+# Keep connections: daphne runs every database call on one worker thread, and with
+# Django's default of 0 each call would open (and for PostgreSQL authenticate) a new one.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     # Waiting beats failing with "database is locked" when several processes write.
@@ -102,7 +106,7 @@ CHANNEL_LAYERS = {
         "BACKEND": (
             "channels_redis.core.RedisChannelLayer"
             if HUB_CHANNEL_LAYER == "core"
-            else "channels_redis.pubsub.RedisPubSubChannelLayer"
+            else "hub.layers.FanoutRedisPubSubChannelLayer"
         ),
         "CONFIG": {
             # redis-py 8 defaults to a 5 s socket timeout; channels-redis blocks 5 s on reads.
