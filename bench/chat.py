@@ -21,6 +21,8 @@ def add_arguments(parser):
     parser.add_argument("--rate", type=float, default=5.0, help="messages per second from the sender")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long the sender sends")
     parser.add_argument("--design", choices=DESIGNS, nargs="+", default=["hub", "stock"])
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds to wait after the joins before sending (lets room presence diffs finish)")
 
 
 async def run_design(design, args):
@@ -73,6 +75,7 @@ async def run_design(design, args):
 
         readers = [asyncio.create_task(receive(ws)) for ws in receivers]
         drain = asyncio.create_task(receive(sender, counted=False))  # replies and its own copies; not counted
+        await asyncio.sleep(min(args.settle, 60))
         started = time.perf_counter()
         for seq in range(total):
             body = f"bench {seq} {time.perf_counter()}"

@@ -104,7 +104,7 @@ HUB_CHANNEL_LAYER = env.str("HUB_CHANNEL_LAYER", default="pubsub")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": (
-            "channels_redis.core.RedisChannelLayer"
+            "hub.layers.BlockingRedisChannelLayer"
             if HUB_CHANNEL_LAYER == "core"
             else "hub.layers.FanoutRedisPubSubChannelLayer"
         ),
