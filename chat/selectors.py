@@ -22,8 +22,12 @@ def room_can_join(*, room, user):
     return room.kind == "public" or room_is_member(room=room, user=user)
 
 
-def room_members(*, room):
-    return list(get_user_model().objects.filter(chat_memberships__room=room))
+def room_members(*, room, usernames=None):
+    """The room's members; only those named in `usernames` when given (a mention: no full scan)."""
+    users = get_user_model().objects.filter(chat_memberships__room=room)
+    if usernames is not None:
+        users = users.filter(username__in=usernames)
+    return list(users)
 
 
 def room_unread(*, room, user):

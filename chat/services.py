@@ -130,13 +130,16 @@ def _push_message(message):
 def mention_notify(*, message, present_user_ids):
     """@username mentions of members, and direct messages to someone not looking, notify them."""
     room = message.room
-    members = {u.pk: u for u in selectors.room_members(room=room)}
-    recipients = set()
-    if room.kind == "direct":
-        recipients |= {uid for uid in members if uid != message.author_id and uid not in present_user_ids}
     names = {name.rstrip(".") for name in MENTION.findall(message.body)}
-    if names:
-        recipients |= {u.pk for u in members.values() if u.username in names and u.pk != message.author_id}
+    if room.kind == "direct":
+        members = {u.pk: u for u in selectors.room_members(room=room)}  # the two of them
+        recipients = {uid for uid in members if uid != message.author_id and uid not in present_user_ids}
+    elif names:
+        members = {u.pk: u for u in selectors.room_members(room=room, usernames=names)}
+        recipients = set()
+    else:
+        return []
+    recipients |= {u.pk for u in members.values() if u.username in names and u.pk != message.author_id}
     if not recipients:
         return []
     verb = (f"{message.author.username} sent you a message" if room.kind == "direct"

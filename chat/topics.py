@@ -132,7 +132,9 @@ class RoomTopic(Topic):
         message, created = await database_sync_to_async(services.message_send)(
             room=self.room, author=self.user, body=body, client_id=client_id)
         if created and (self.room.kind == "direct" or "@" in body):
-            present = {entry["id"] for entry in await presence.list_present(self.topic)}
+            # Who is looking matters only in a direct room (two people): never list a big room.
+            present = ({entry["id"] for entry in await presence.list_present(self.topic)}
+                       if self.room.kind == "direct" else set())
             await database_sync_to_async(services.mention_notify)(message=message, present_user_ids=present)
         return {"message": message_dict(message)}
 

@@ -210,6 +210,7 @@ async def test_open_dm_creates_one_room_per_pair(amake_user, connect):
 
 async def test_dm_to_someone_not_looking_and_mentions_notify(amake_user, amake_room, connect):
     alice, bob, carol = await amake_user("alice"), await amake_user("bob"), await amake_user("carol")
+    await amake_user("eve")  # a user, but not a member of the team room: mentioning her notifies nobody
     a = await connect(alice)
     await a.ok("chat", "join")
     room = (await a.ok("chat", "open_dm", {"username": "bob"}))["room"]
@@ -217,7 +218,7 @@ async def test_dm_to_someone_not_looking_and_mentions_notify(amake_user, amake_r
     await a.ok(f"room:{room['slug']}", "send", {"body": "are you there?"})
     await amake_room("team", members=[alice, bob, carol])
     await a.ok("room:team", "join")
-    await a.ok("room:team", "send", {"body": "@carol and @nobody please look"})
+    await a.ok("room:team", "send", {"body": "@carol, @eve and @nobody please look"})
 
     def rows():
         return sorted(Notification.objects.values_list("recipient__username", "verb"))
