@@ -83,6 +83,7 @@ class Stack:
             "DATABASE_URL": f"sqlite:///{db_path}",
             "REDIS_URL": self.redis_url,
             "HUB_MAX_SOCKETS_PER_USER": "100000",
+            "HUB_FRAME_RATE": "1000000/1s",
             # Bench clients send no heartbeats while they wait for thousands of others to join.
             "HUB_PRESENCE_TTL": "600",
             **self.extra_env,

@@ -1,22 +1,11 @@
 """HUB_CHAT_RATE ("20/10s"): chat sends per user per window, counted in Redis across processes."""
 
-import re
 import time
 
 from django.conf import settings
 
+from hub.rates import parse_rate
 from hub.redis import get_async_redis, key
-
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smh]?)\s*$")
-_UNIT_SECS = {"": 1, "s": 1, "m": 60, "h": 3600}
-
-
-def parse_rate(text):
-    """'20/10s' -> (20, 10.0); ValueError for anything else."""
-    match = _RATE.match(text or "")
-    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
-        raise ValueError(f"bad rate {text!r}: use COUNT/SECONDS like 20/10s")
-    return int(match.group(1)), float(int(match.group(2)) * _UNIT_SECS[match.group(3)])
 
 
 async def hit(user_id, *, bucket="chat-send", rate=None):

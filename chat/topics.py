@@ -15,6 +15,8 @@ from hub.users import user_dict
 from presence import api as presence
 
 TYPING_RELAYS_PER_SEC = 4
+# New rooms per user, across tabs and processes: enough for people, not for a script filling the database.
+ROOM_CREATE_RATE = "30/1h"
 
 
 class ChatTopic(Topic):
@@ -69,6 +71,9 @@ class ChatTopic(Topic):
         private = get_bool(payload, "private", required=False, default=False)
         members = get_list(payload, "members", item_type=str, max_items=services.MAX_MEMBERS_AT_CREATE,
                            required=False, default=[])
+        retry_after = await ratelimit.hit(self.user.pk, bucket="chat-create", rate=ROOM_CREATE_RATE)
+        if retry_after:
+            raise RateLimited(retry_after, "Too many new rooms; wait a while.")
         room = await database_sync_to_async(services.room_create)(
             creator=self.user, name=name, private=private, member_usernames=members)
         return {"room": await database_sync_to_async(_room_for)(room, self.user)}

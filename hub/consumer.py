@@ -13,8 +13,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from hub import connections, lifecycle, protocol
-from hub.errors import BadRequest, HubError, Internal, NotJoined, TooLarge, UnknownEvent, UnknownTopic
+from hub.errors import BadRequest, HubError, Internal, NotJoined, RateLimited, TooLarge, UnknownEvent, UnknownTopic
 from hub.push import session_group, user_group
+from hub.rates import TokenBucket, parse_rate
 from hub.sessions import session_still_valid
 from hub.topics import get_choice, lookup
 from hub.users import user_dict
@@ -66,6 +67,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         self.registered = False
         self.last_frame = time.monotonic()
         self.last_activity_hook = self.last_frame
+        self.frame_budget = TokenBucket(*parse_rate(settings.HUB_FRAME_RATE))
         self.watchdog = None
         await self.accept()
         await self.send_frame(protocol.push(protocol.HUB_TOPIC, "hello", {
@@ -108,6 +110,10 @@ class HubConsumer(AsyncWebsocketConsumer):
                 raise
             topic, ref = frame.topic, frame.ref
             await self.note_activity()
+            wait = self.frame_budget.take()
+            if wait:
+                # Answered, not handled; it counts as a failure, so a flood ends with 4429.
+                raise RateLimited(wait, "Too many frames on this socket; slow down.")
             data = await self.route(frame)
             if ref is not None:
                 await self.send_frame(protocol.ok_reply(topic, ref, data if data is not None else {}))

@@ -7,6 +7,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from hub.embedded_redis import default_url as embedded_redis_url
+from hub.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -175,6 +176,12 @@ HUB_HEARTBEAT = env.int("HUB_HEARTBEAT", default=25)
 HUB_PRESENCE_TTL = env.int("HUB_PRESENCE_TTL", default=60)
 HUB_MAX_FRAME = env.int("HUB_MAX_FRAME", default=65536)
 HUB_CHAT_RATE = env.str("HUB_CHAT_RATE", default="20/10s")
+HUB_FRAME_RATE = env.str("HUB_FRAME_RATE", default="200/10s")
+for _rate_setting in ("HUB_CHAT_RATE", "HUB_FRAME_RATE"):
+    try:
+        parse_rate(globals()[_rate_setting])
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{_rate_setting}: {error}") from None
 HUB_MAX_SOCKETS_PER_USER = env.int("HUB_MAX_SOCKETS_PER_USER", default=20)
 HUB_SESSION_CHECK_SECS = env.int("HUB_SESSION_CHECK_SECS", default=60)
 

@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat import selectors
-from chat.models import Message
+from chat.models import Message, Room
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,6 +86,19 @@ async def test_rate_limit_answers_retry_after(amake_user, amake_room, connect, s
         await a.ok("room:lounge", "send", {"body": f"m{i}"})
     error = await a.error("room:lounge", "send", {"body": "too many"})
     assert error["code"] == "rate_limited" and 0 < error["retry_after"] <= 10
+
+
+async def test_room_creation_is_rate_limited_per_user(amake_user, connect, monkeypatch):
+    from chat import topics as chat_topics
+
+    monkeypatch.setattr(chat_topics, "ROOM_CREATE_RATE", "2/1h")
+    a = await connect(await amake_user("alice"))
+    await a.ok("chat", "join")
+    for name in ("One", "Two"):
+        await a.ok("chat", "create", {"name": name})
+    error = await a.error("chat", "create", {"name": "Three"})
+    assert error["code"] == "rate_limited" and 0 < error["retry_after"] <= 3600
+    assert await database_sync_to_async(Room.objects.filter(slug="three").exists)() is False
 
 
 async def test_join_since_history_and_more(amake_user, amake_room, connect, monkeypatch):

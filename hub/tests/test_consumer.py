@@ -181,6 +181,18 @@ async def test_fifty_failures_in_ten_seconds_close_4429(amake_user, connect):
     assert await comm.expect_close() == protocol.CLOSE_FLOODING
 
 
+async def test_frames_beyond_the_socket_budget_get_rate_limited(amake_user, connect, settings):
+    settings.HUB_FRAME_RATE = "5/10s"
+    alice = await amake_user("alice")
+    comm = await connect(alice)
+    for _ in range(5):
+        await comm.ok("hub", "heartbeat")
+    error = await comm.error("hub", "heartbeat")
+    assert error["code"] == "rate_limited" and 0 < error["retry_after"] <= 2
+    # The budget is per socket: another tab of the same user is not affected.
+    await (await connect(alice)).ok("hub", "heartbeat")
+
+
 async def test_twenty_first_socket_of_a_user_closes_4429_after_hello(amake_user, connect, settings):
     settings.HUB_MAX_SOCKETS_PER_USER = 3
     alice = await amake_user("alice")

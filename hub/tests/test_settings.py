@@ -1,0 +1,33 @@
+"""Settings come from the environment and refuse bad values at startup, with the variable named."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_settings(**env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUB_"))}
+    clean.update({"DJANGO_SETTINGS_MODULE": "hub.settings", "REDIS_URL": "redis://127.0.0.1:1/0", **env})
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_debug_is_off_by_default_and_then_a_secret_key_is_required():
+    result = load_settings()
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50)
+    assert result.returncode == 0 and result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("variable", ["HUB_FRAME_RATE", "HUB_CHAT_RATE"])
+def test_a_bad_rate_stops_startup_naming_the_variable(variable):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, **{variable: "lots"})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and variable in result.stderr and "20/10s" in result.stderr
