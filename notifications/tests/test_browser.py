@@ -77,3 +77,27 @@ def test_announcement_banner_on_two_users_and_dismiss_syncs_tabs(new_page, live_
     ann.get_by_role("button", name="Dismiss announcement: Heads up").click()
     expect(ann_tab2.locator("#announcements .announcement")).to_have_count(0)
     expect(bo.locator("#announcements .announcement")).to_have_count(1)
+
+
+def test_list_page_shows_new_notifications_and_read_state_live(new_page, live_server_url):
+    page = signup(new_page(), live_server_url, "lena")
+    user = get_user_model().objects.get(username="lena")
+    notifications.notify(user, "Before the page opened")
+    page.goto(f"{live_server_url}/notifications/")
+    page.wait_for_function("() => window.hub.subscriptions.get('notifications').joined")
+    expect(page.locator("#notification-page-unread")).to_have_text("1 unread")
+    notifications.notify(user, "<b>Arrived</b> while looking", url="/chat/general/")
+    first = page.locator("#notification-page-list li").first
+    expect(first).to_contain_text("<b>Arrived</b> while looking")  # as text, not markup
+    expect(first.locator("a")).to_have_attribute("href", "/chat/general/")
+    expect(page.locator("#notification-page-unread")).to_have_text("2 unread")
+    # Marked read in another tab (its bell): this page follows.
+    other = page.context.new_page()
+    other.goto(f"{live_server_url}/")
+    other.wait_for_function("() => window.hub.subscriptions.get('notifications').joined")
+    other.locator("#bell").click()
+    other.get_by_role("button", name="Mark all read").click()
+    expect(page.locator("#notification-page-unread")).to_have_text("0 unread")
+    expect(page.locator("#notification-page-list li.unread")).to_have_count(0)
+    expect(page.locator("#notification-page-list .state")).to_have_text(["Read", "Read"])
+    expect(page.locator("#notification-page-read-all")).to_be_hidden()

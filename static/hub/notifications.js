@@ -67,6 +67,36 @@ function onNotificationEvent(event, payload) {
     }
   }
   renderBell();
+  syncListPage(event, payload);
+}
+
+// The /notifications/ page, when open: new items appear on page 1; read state and the count follow every tab.
+function syncListPage(event, payload) {
+  const list = document.getElementById("notification-page-list");
+  if (!list) return;
+  document.getElementById("notification-page-unread").textContent = `${payload.unread} unread`;
+  document.getElementById("notification-page-read-all").hidden = payload.unread === 0;
+  if (event === "new" && list.dataset.page === "1") {
+    const n = payload.notification;
+    if (list.querySelector(`li[data-id="${n.id}"]`)) return;
+    const label = n.url ? el("a", { href: n.url, textContent: n.verb }) : document.createTextNode(n.verb);
+    const item = el("li", { className: `unread level-${n.level}` },
+      el("span", { className: "state", textContent: "Unread" }), " ", label);
+    if (n.actor) item.append(" ", el("span", { className: "meta", textContent: `from ${n.actor.username}` }));
+    const time = el("time", { className: "meta", dateTime: n.created_at,
+                               textContent: new Date(n.created_at).toLocaleString() });
+    item.append(" ", time);
+    item.dataset.id = n.id;
+    list.prepend(item);
+    document.getElementById("notification-page-empty").hidden = true;
+  } else if (event === "unread") {
+    for (const item of list.querySelectorAll("li.unread")) {
+      if (payload.read_ids === "all" || payload.read_ids.includes(Number(item.dataset.id))) {
+        item.classList.replace("unread", "read");
+        item.querySelector(".state").textContent = "Read";
+      }
+    }
+  }
 }
 
 const banners = new Map(); // id -> ANNOUNCEMENT
