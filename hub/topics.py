@@ -82,7 +82,11 @@ class Topic:
         return await getattr(self, f"on_{event}")(payload)
 
     async def on_push(self, event, payload, message):
-        """Filter or reshape a push before it reaches this socket; return None to drop it."""
+        """Filter or reshape a push before it reaches this socket; return None to drop it.
+
+        Return a new dict to reshape it: `payload` and `message` are shared by every
+        socket of this process (hub.layers), so they must not be changed in place.
+        """
         return payload
 
     async def on_heartbeat(self, status):
