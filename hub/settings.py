@@ -102,6 +102,8 @@ HUB_REDIS_PREFIX = env.str("HUB_REDIS_PREFIX", default="hub")
 # per server process. docs/architecture.md has the measurements behind this choice;
 # HUB_CHANNEL_LAYER=core switches to channels-redis's list-based layer (for comparison).
 HUB_CHANNEL_LAYER = env.str("HUB_CHANNEL_LAYER", default="pubsub")
+if HUB_CHANNEL_LAYER not in ("pubsub", "core"):
+    raise ImproperlyConfigured(f"HUB_CHANNEL_LAYER must be pubsub or core, not {HUB_CHANNEL_LAYER!r}")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": (

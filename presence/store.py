@@ -64,8 +64,9 @@ local function change(before, after)
   return false
 end
 local out = {}
+local quiet = false  -- the sweep forgets many connections, then reports net changes itself
 local function emit(s, uid, kind, status)
-  if kind then
+  if kind and not quiet then
     table.insert(out, s); table.insert(out, uid); table.insert(out, kind)
     table.insert(out, status or 'offline')
     table.insert(out, redis.call('HGET', P .. ':user', uid) or '{}')
@@ -155,7 +156,29 @@ _SWEEP = _COMMON + """
 local now = ARGV[1]
 if now == '' then now = redis_now() end
 local expired = redis.call('ZRANGEBYSCORE', P .. ':exp', '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+-- Net changes per (set, user): a user whose two dead connections were online and away
+-- would otherwise get an update to away and then a leave.
+local before, touched = {}, {}
+for _, conn in ipairs(expired) do
+  local uid = redis.call('HGET', P .. ':cuid', conn)
+  if uid then
+    for _, s in ipairs(redis.call('SMEMBERS', P .. ':csets:' .. conn)) do
+      before[s] = before[s] or {}
+      if before[s][uid] == nil then
+        before[s][uid] = agg(s, uid)
+        table.insert(touched, {s, uid})
+      end
+    end
+  end
+end
+quiet = true
 for _, conn in ipairs(expired) do forget(conn) end
+quiet = false
+for _, pair in ipairs(touched) do
+  local s, uid = pair[1], pair[2]
+  local after = agg(s, uid)
+  emit(s, uid, change(before[s][uid], after), after)
+end
 table.insert(out, 1, #expired)
 return out
 """

@@ -31,3 +31,9 @@ def test_a_bad_rate_stops_startup_naming_the_variable(variable):
     result = load_settings(DJANGO_SECRET_KEY="k" * 50, **{variable: "lots"})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and variable in result.stderr and "20/10s" in result.stderr
+
+
+def test_an_unknown_channel_layer_stops_startup():
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_CHANNEL_LAYER="kafka")
+    assert result.returncode != 0 and "HUB_CHANNEL_LAYER must be pubsub or core" in result.stderr
+    assert load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_CHANNEL_LAYER="core").returncode == 0
