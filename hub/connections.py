@@ -28,7 +28,9 @@ async def register(user_id, conn_id, ttl_s):
 
 
 async def refresh(user_id, conn_id, ttl_s):
-    await get_async_redis().zadd(_key(user_id), {conn_id: time.time() + ttl_s}, xx=True)
+    """Push a socket's expiry forward; False if Redis no longer has it (restarted, or swept as dead)."""
+    changed = await get_async_redis().zadd(_key(user_id), {conn_id: time.time() + ttl_s}, xx=True, ch=True)
+    return bool(changed)
 
 
 async def unregister(user_id, conn_id):

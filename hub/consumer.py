@@ -164,7 +164,13 @@ class HubConsumer(AsyncWebsocketConsumer):
         status = get_choice(payload, "status", STATUSES, required=False)
         if status is not None:
             self.status = status
-        await connections.refresh(self.user.pk, self.conn_id, settings.HUB_PRESENCE_TTL)
+        if not await connections.refresh(self.user.pk, self.conn_id, settings.HUB_PRESENCE_TTL):
+            # Redis lost this socket's record: it restarted (pushes sent meanwhile never
+            # arrived) or the socket was expired as dead. Closing 4500 makes the client
+            # reconnect and re-join with `since`, which recovers what it missed.
+            logger.warning("connection %s is unknown to Redis; closing it so the client resumes", self.conn_id)
+            await self.close_with(CLOSE_INTERNAL)
+            return {}
         await lifecycle.notify("heartbeat", self, status)
         for handler in list(self.topics.values()):
             await handler.on_heartbeat(status)

@@ -193,6 +193,17 @@ async def test_frames_beyond_the_socket_budget_get_rate_limited(amake_user, conn
     await (await connect(alice)).ok("hub", "heartbeat")
 
 
+async def test_a_socket_redis_forgot_is_closed_4500_on_its_next_heartbeat(amake_user, connect):
+    from hub.consumer import CLOSE_INTERNAL
+    from hub.redis import get_async_redis
+
+    comm = await connect(await amake_user("alice"))
+    await comm.ok("hub", "heartbeat")
+    await get_async_redis().flushdb()  # as after a Redis restart: pushes meanwhile were lost
+    await comm.send_to(text_data=json.dumps({"topic": "hub", "event": "heartbeat", "payload": {}, "ref": "h"}))
+    assert await comm.expect_close() == CLOSE_INTERNAL
+
+
 async def test_twenty_first_socket_of_a_user_closes_4429_after_hello(amake_user, connect, settings):
     settings.HUB_MAX_SOCKETS_PER_USER = 3
     alice = await amake_user("alice")

@@ -132,7 +132,10 @@ async def test_came_and_went_within_one_window_is_a_leave(amake_user, connect):
 
 
 async def test_presence_comes_back_after_redis_loses_it(amake_user, connect):
-    """A Redis restart empties presence; the next heartbeat of a live socket tracks it again."""
+    """A Redis restart empties presence; a socket's next heartbeat closes it 4500 and its client comes back."""
+    import json
+
+    from hub.consumer import CLOSE_INTERNAL
     from hub.redis import get_async_redis
 
     alice, bob = await amake_user("alice"), await amake_user("bob")
@@ -142,7 +145,9 @@ async def test_presence_comes_back_after_redis_loses_it(amake_user, connect):
     await watcher.expect("presence", "diff", where=lambda p: p["joins"])
     await get_async_redis().flushdb()
     assert names((await watcher.ok("presence", "join"))["users"]) == []
-    await bobs.ok("hub", "heartbeat", {"status": "online"})
+    await bobs.send_to(text_data=json.dumps({"topic": "hub", "event": "heartbeat", "payload": {}, "ref": "h"}))
+    assert await bobs.expect_close() == CLOSE_INTERNAL  # hub.js reconnects and resumes with `since`
+    await connect(bob)
     diff = await watcher.expect("presence", "diff", where=lambda p: p["joins"])
     assert names(diff["joins"]) == ["bob"]
     assert names((await watcher.ok("presence", "join"))["users"]) == ["bob"]
