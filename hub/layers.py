@@ -14,12 +14,18 @@ Consumers must therefore treat layer messages as read-only (HubConsumer does; se
 """
 
 import collections
+import logging
+import types
 
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis import asyncio as aioredis
 
 from hub.redis import MAX_CONNECTIONS, POOL_WAIT_SECS
+
+logger = logging.getLogger(__name__)
+# Tells a consumer to close with 4500 ("reconnect and resume"): HubConsumer.hub_close.
+RESUME_MESSAGE = {"type": "hub.close", "code": 4500}
 
 # Messages in flight at once in one process: a push is consumed by every socket within
 # one pass of the event loop, so a short memory is enough; older entries just decode again.
@@ -31,6 +37,14 @@ class FanoutRedisPubSubChannelLayer(RedisPubSubChannelLayer):
         super().__init__(*args, **kwargs)
         self._decoded = collections.OrderedDict()
 
+    def _get_layer(self):
+        layer = super()._get_layer()
+        if not getattr(layer, "hub_resume_installed", False):
+            layer.hub_resume_installed = True
+            for shard in layer._shards:
+                _resume_sockets_after_reconnect(self, layer, shard)
+        return layer
+
     def deserialize(self, message):
         # bytes cache their hash, so a hit costs one dict lookup after the first socket.
         decoded = self._decoded.get(message)
@@ -40,6 +54,39 @@ class FanoutRedisPubSubChannelLayer(RedisPubSubChannelLayer):
             if len(self._decoded) > DECODED_MEMORY:
                 self._decoded.popitem(last=False)
         return decoded
+
+
+def _resume_sockets_after_reconnect(outer, loop_layer, shard):
+    """When the subscriber connection to Redis comes back, every local socket resumes.
+
+    redis-py re-subscribes by itself after a dropped connection, but whatever was
+    published while it was down never arrives, and the sockets stay open, so their
+    clients would never ask for it. Each local socket is told to close with 4500;
+    clients reconnect (with jittered backoff) and re-join with `since`.
+    The hook is redis-py's own reconnect callback, `PubSub.on_connect`, which runs on
+    every reconnect of the subscriber connection and never on its first connect.
+    """
+    ensure_redis = shard._ensure_redis
+
+    def ensure_redis_with_hook():
+        fresh = shard._pubsub is None
+        ensure_redis()
+        if fresh and shard._pubsub is not None:
+            resubscribe = shard._pubsub.on_connect
+
+            async def on_reconnect(pubsub, connection):
+                await resubscribe(connection)
+                channels = list(loop_layer.channels.values())
+                logger.warning("the pub/sub connection to Redis came back; %d local sockets will resume",
+                               len(channels))
+                message = outer.serialize(RESUME_MESSAGE)
+                for queue in channels:
+                    queue.put_nowait(message)
+
+            # A bound method: redis-py keeps connect callbacks as weak method references.
+            shard._pubsub.on_connect = types.MethodType(on_reconnect, shard._pubsub)
+
+    shard._ensure_redis = ensure_redis_with_hook
 
 
 class BlockingRedisChannelLayer(RedisChannelLayer):

@@ -204,6 +204,22 @@ async def test_a_socket_redis_forgot_is_closed_4500_on_its_next_heartbeat(amake_
     assert await comm.expect_close() == CLOSE_INTERNAL
 
 
+async def test_sockets_resume_after_the_pubsub_connection_drops(amake_user, connect):
+    """A dropped subscriber connection loses pushes silently; its sockets are closed 4500 to resume."""
+    from hub.consumer import CLOSE_INTERNAL
+    from hub.redis import get_async_redis
+
+    comm = await connect(await amake_user("alice"))
+    await comm.ok("hub", "heartbeat")
+    redis = get_async_redis()
+    db = redis.connection_pool.connection_kwargs.get("db", 0)
+    # Only this Redis database's subscribers: CI may share the server with other runs.
+    for client in await redis.client_list(_type="pubsub"):
+        if int(client.get("db", 0)) == int(db):
+            await redis.client_kill_filter(_id=client["id"])
+    assert await comm.expect_close(timeout=10) == CLOSE_INTERNAL
+
+
 async def test_twenty_first_socket_of_a_user_closes_4429_after_hello(amake_user, connect, settings):
     settings.HUB_MAX_SOCKETS_PER_USER = 3
     alice = await amake_user("alice")
