@@ -85,7 +85,7 @@ def ensure_venv(req_file):
     return python
 
 
-def run_in_venv(python, args, env):
+def run_in_venv(python, args, env, pass_interrupt_on=False):
     child = subprocess.Popen([str(python), *args], cwd=ROOT, env=env)
     # Pass a SIGTERM on so the child stops its servers (embedded Redis, daphne) cleanly.
     signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
@@ -93,7 +93,11 @@ def run_in_venv(python, args, env):
         try:
             return child.wait()
         except KeyboardInterrupt:
-            continue  # the child got the same Ctrl-C from the terminal; wait for it to finish
+            # A terminal's Ctrl-C reaches the child too; an interrupt sent to this process
+            # alone (kill -INT) does not, so the dev server, which stops once whatever
+            # number of signals it gets, is told as well. pytest handles Ctrl-C itself.
+            if pass_interrupt_on and child.poll() is None:
+                child.send_signal(signal.SIGINT)
 
 
 def main(argv):
@@ -107,7 +111,7 @@ def main(argv):
         python = ensure_venv("requirements.txt")
         env.setdefault("DJANGO_DEBUG", "1")
         env.setdefault("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
-        return run_in_venv(python, ["-m", "hub.devserver", *rest], env)
+        return run_in_venv(python, ["-m", "hub.devserver", *rest], env, pass_interrupt_on=True)
     if command == "test":
         python = ensure_venv("requirements-dev.txt")
         return run_in_venv(python, ["-m", "pytest", *rest], env)

@@ -30,10 +30,18 @@ def main(args):
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     server = None
 
+    stopping = False
+
     def stop(signum, frame):
-        raise KeyboardInterrupt
+        # Once only: Ctrl-C in a terminal reaches this process and dev.py, which passes
+        # it on as well; a second signal must not cut the clean-up below short.
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         if subprocess.call([*manage, "migrate", "--noinput"], env=env, cwd=BASE_DIR) != 0:
             return 1

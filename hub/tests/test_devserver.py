@@ -1,0 +1,85 @@
+"""`python3 dev.py run` from a copy of the project: it serves, and stopping it stops everything it started."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from hub.embedded_redis import BASE_DIR
+from tests.servers import free_port
+
+NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "var", "__pycache__", ".hypothesis", ".pytest_cache",
+                                    "test-results", "node_modules")
+
+
+@pytest.fixture
+def project_copy():
+    """The working tree in a short temporary path (unix socket limit), sharing this .venv."""
+    with tempfile.TemporaryDirectory(prefix="hubd") as name:
+        root = Path(name) / "p"
+        shutil.copytree(BASE_DIR, root, ignore=NOT_COPIED)
+        (root / ".venv").symlink_to(BASE_DIR / ".venv")
+        yield root
+
+
+def wait_until_healthy(url, process, deadline_s=120):
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "dev.py run exited before serving"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)  # polling a server that is still starting: nothing to await
+    raise AssertionError(f"{url} did not answer 200 within {deadline_s} s")
+
+
+def server_pids(root):
+    """Processes still running from the copy: the embedded Redis and the runserver."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if str(root) in cmdline and "dev.py" not in cmdline:
+                found.append((int(entry.name), cmdline))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="lists processes through /proc")
+@pytest.mark.parametrize("how", ["ctrl-c in a terminal", "kill -INT dev.py", "kill -TERM dev.py"])
+def test_stopping_dev_py_run_stops_the_server_and_the_embedded_redis(project_copy, how):
+    port = free_port()
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    process = subprocess.Popen([sys.executable, "dev.py", "run", f"127.0.0.1:{port}"], cwd=project_copy, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}/healthz", process)
+        running = " | ".join(cmdline for _, cmdline in server_pids(project_copy))
+        assert "redis.sock" in running and "runserver" in running, running
+        if how == "ctrl-c in a terminal":
+            os.killpg(process.pid, signal.SIGINT)  # the terminal signals its foreground process group
+        elif how == "kill -INT dev.py":
+            process.send_signal(signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert b"Traceback" not in output, output.decode(errors="replace")
+    assert b"embedded Redis stopped" in output, output.decode(errors="replace")
+    assert server_pids(project_copy) == []
+    assert not list((project_copy / "var").glob("redis/redis.sock"))
