@@ -10,12 +10,13 @@ import notifications
 from chat import selectors
 from chat.models import BODY_MAX_LENGTH, Membership, Message, Room
 from chat.serializers import message_dict, room_dict
-from hub.errors import BadRequest, Forbidden, NotFound
+from hub.errors import BadRequest, Forbidden, Internal, NotFound
 from hub.push import group_send_many, push_message, send_batch, send_on_commit, topic_group
 from hub.users import user_dict
 
 CHAT_TOPIC = "chat"
 MAX_MEMBERS_AT_CREATE = 100
+SLUG_ATTEMPTS = 3
 MENTION = re.compile(r"(?<![\w@])@([\w.@+-]{1,150})")
 
 
@@ -32,10 +33,18 @@ def _push_room_added(room, users):
     send_batch(pushes)
 
 
+def _short(text, length):
+    return text if len(text) <= length else text[:length - 1] + "…"
+
+
 def _unique_slug(name):
+    """A free slug from the name: `dm-` stays reserved for direct rooms, clashes get `-2`, `-3`, ..."""
     base = slugify(name)[:60] or "room"
+    if base.startswith("dm-"):
+        base = f"room-{base}"[:60]
+    taken = set(Room.objects.filter(slug__startswith=base).values_list("slug", flat=True))
     slug, n = base, 1
-    while Room.objects.filter(slug=slug).exists() or slug.startswith("dm-"):
+    while slug in taken:
         n += 1
         slug = f"{base}-{n}"
     return slug
@@ -53,12 +62,17 @@ def room_create(*, creator, name, private, member_usernames):
     if unknown:
         raise NotFound(f"No such user: {', '.join(sorted(unknown))}.")
     users = list({u.pk: u for u in [creator, *members]}.values())
-    with transaction.atomic():
-        room = Room.objects.create(slug=_unique_slug(name), name=name, kind="private" if private else "public",
-                                   created_by=creator)
-        Membership.objects.bulk_create([Membership(room=room, user=u) for u in users])
-        send_on_commit(_push_room_added, room, users)
-    return room
+    for attempt in range(SLUG_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                room = Room.objects.create(slug=_unique_slug(name), name=name,
+                                           kind="private" if private else "public", created_by=creator)
+                Membership.objects.bulk_create([Membership(room=room, user=u) for u in users])
+                send_on_commit(_push_room_added, room, users)
+            return room
+        except IntegrityError:
+            continue  # someone took the same slug between our check and insert: pick again
+    raise Internal("The room could not be created; try again.")
 
 
 def dm_open(*, user, username):
@@ -75,8 +89,9 @@ def dm_open(*, user, username):
         return room, False
     try:
         with transaction.atomic():
-            room = Room.objects.create(slug=slug, name=f"{user.username} & {other.username}", kind="direct",
-                                       created_by=user)
+            # Usernames run to 150 characters; a room name to 100.
+            name = f"{_short(user.username, 48)} & {_short(other.username, 48)}"
+            room = Room.objects.create(slug=slug, name=name, kind="direct", created_by=user)
             Membership.objects.bulk_create([Membership(room=room, user=user), Membership(room=room, user=other)])
             send_on_commit(_push_room_added, room, [user, other])
     except IntegrityError:
@@ -105,7 +120,7 @@ def message_send(*, room, author, body, client_id=None):
     """Store a message once per client_id; returns (message, created). Pushes after commit."""
     body = clean_body(body)
     if client_id is not None:
-        existing = Message.objects.filter(room=room, author=author, client_id=client_id).select_related("author", "room").first()
+        existing = _message_by_client_id(room, author, client_id)
         if existing is not None:
             return existing, False
     try:
@@ -113,9 +128,17 @@ def message_send(*, room, author, body, client_id=None):
             message = Message.objects.create(room=room, author=author, body=body, client_id=client_id)
             send_on_commit(_push_message, message)
     except IntegrityError:
-        # A concurrent retry with the same client_id won the race: answer with its message.
-        return Message.objects.select_related("author", "room").get(room=room, author=author, client_id=client_id), False
+        # A concurrent retry with the same client_id won the race between our lookup and
+        # our insert (the unique constraint stopped a second row): answer with its message.
+        existing = _message_by_client_id(room, author, client_id)
+        if existing is None:
+            raise
+        return existing, False
     return message, True
+
+
+def _message_by_client_id(room, author, client_id):
+    return Message.objects.filter(room=room, author=author, client_id=client_id).select_related("author", "room").first()
 
 
 def _push_message(message):
@@ -142,8 +165,9 @@ def mention_notify(*, message, present_user_ids):
     recipients |= {u.pk for u in members.values() if u.username in names and u.pk != message.author_id}
     if not recipients:
         return []
-    verb = (f"{message.author.username} sent you a message" if room.kind == "direct"
-            else f"{message.author.username} mentioned you in {room.name}")
+    author = _short(message.author.username, 100)  # keeps the verb within its 255 characters
+    verb = (f"{author} sent you a message" if room.kind == "direct"
+            else f"{author} mentioned you in {room.name}")
     return notifications.notify([members[uid] for uid in recipients], verb, actor=message.author, target=room,
                                 url=f"/chat/{room.slug}/", data={"room": room.slug, "message_id": message.pk})
 

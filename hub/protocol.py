@@ -37,14 +37,14 @@ def parse_frame(text):
     the failure reply even when the frame is only partly valid.
     """
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise _bad("Frame is not valid JSON.")
     if not isinstance(data, dict):
         raise _bad("Frame must be a JSON object.")
-    if not _valid_unicode(data):
-        # Lone surrogates decode from JSON escapes but cannot be stored or sent back.
-        raise _bad("Frame contains invalid Unicode (a lone surrogate).")
+    problem = _unstorable_text(data)
+    if problem:
+        raise _bad(f"Frame contains {problem}.")
     topic = data.get("topic")
     ref = data.get("ref")
     good_topic = topic if isinstance(topic, str) and 0 < len(topic) <= MAX_TOPIC_LENGTH else HUB_TOPIC
@@ -68,7 +68,17 @@ def parse_frame(text):
     return Frame(topic=topic, event=event, payload=payload, ref=ref)
 
 
-def _valid_unicode(value):
+def _not_json(constant):
+    # Python's json accepts NaN and Infinity; JSON does not, and browsers cannot parse them back.
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _unstorable_text(value):
+    """Name the first string problem no database or client could take, or return None.
+
+    Lone surrogates decode from JSON escapes but cannot be encoded as UTF-8; NUL
+    characters cannot be stored in PostgreSQL text. Keys and values are both checked.
+    """
     stack = [value]
     while stack:
         item = stack.pop()
@@ -76,13 +86,15 @@ def _valid_unicode(value):
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                return False
+                return "invalid Unicode (a lone surrogate)"
+            if "\x00" in item:
+                return "a NUL character (\\u0000)"
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return True
+    return None
 
 
 def _bad(message, topic=HUB_TOPIC, ref=None):

@@ -145,6 +145,8 @@ def get_list(payload, key, *, item_type, max_items, required=True, default=None)
         raise BadRequest(f"`{key}` must be a list of {item_type.__name__}.")
     if len(value) > max_items:
         raise BadRequest(f"`{key}` has more than {max_items} items.")
+    if item_type is int and not all(-(2**63) <= item < 2**63 for item in value):
+        raise BadRequest(f"`{key}` has an item out of range.")
     return value
 
 

@@ -1,7 +1,7 @@
 """Writes: notify, announce, mark read, dismiss. Every live push is sent after commit."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -125,6 +125,10 @@ def notification_mark_all_read(*, user):
     return 0
 
 
+# Far enough for any real announcement, near enough that date arithmetic cannot overflow.
+MAX_ANNOUNCEMENT_LIFETIME = timedelta(days=36525)
+
+
 def _check_announcement_args(title, body, level, expires_at):
     for name, value, limit in (("title", title, 200), ("body", body, 5000)):
         if not isinstance(value, str) or not value.strip():
@@ -138,6 +142,8 @@ def _check_announcement_args(title, body, level, expires_at):
             raise ValueError("expires_at must be a timezone-aware datetime")
         if expires_at <= timezone.now():
             raise ValueError("expires_at is in the past")
+        if expires_at - timezone.now() > MAX_ANNOUNCEMENT_LIFETIME:
+            raise ValueError("expires_at is more than 100 years away; leave it out for no expiry")
 
 
 def announce(title, body, *, level="info", expires_at=None, author=None):

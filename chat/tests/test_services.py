@@ -82,3 +82,52 @@ async def test_typing_relays_are_throttled_per_user(amake_user, amake_room, conn
     await quiet(b)
     relayed = [f for f in b.buffer if f.get("event") == "typing"]
     assert 1 <= len(relayed) < bursts
+
+
+def test_room_names_that_look_like_direct_rooms_get_their_own_slugs(make_user):
+    ann = make_user("ann")
+    first = services.room_create(creator=ann, name="DM notes", private=False, member_usernames=[])
+    second = services.room_create(creator=ann, name="dm notes", private=True, member_usernames=[])
+    assert (first.slug, second.slug) == ("room-dm-notes", "room-dm-notes-2")
+    assert (first.name, second.name) == ("DM notes", "dm notes")
+
+
+def test_clashing_room_names_count_up(make_user):
+    ann = make_user("ann")
+    slugs = [services.room_create(creator=ann, name="Team", private=False, member_usernames=[]).slug
+             for _ in range(3)]
+    assert slugs == ["team", "team-2", "team-3"]
+
+
+def test_a_retry_that_loses_the_race_after_its_lookup_gets_the_stored_message(make_user, monkeypatch):
+    """Two sends with one client_id both miss the lookup: the unique constraint keeps one row."""
+    from chat.models import Room
+
+    ann = make_user("ann")
+    room = Room.objects.create(slug="race", name="Race", kind="public", created_by=ann)
+    first, created = services.message_send(room=room, author=ann, body="once", client_id="c1")
+    assert created
+    lookup = services._message_by_client_id
+    calls = []
+
+    def lookup_that_misses_first(*args):
+        calls.append(args)  # the first lookup ran before the other retry's insert
+        return None if len(calls) == 1 else lookup(*args)
+
+    monkeypatch.setattr(services, "_message_by_client_id", lookup_that_misses_first)
+    again, created = services.message_send(room=room, author=ann, body="once", client_id="c1")
+    assert (again.pk, created) == (first.pk, False)
+    assert Message.objects.filter(client_id="c1").count() == 1
+
+
+def test_the_longest_usernames_fit_a_direct_room_name_and_a_mention(make_user):
+    from chat.models import Room
+
+    ann, ben = make_user("a" * 150), make_user("b" * 150)
+    dm, created = services.dm_open(user=ann, username=ben.username)
+    assert created and len(dm.name) <= 100 and dm.name.startswith("a" * 47 + "… & ")
+    room = services.room_create(creator=ann, name="r" * 100, private=False, member_usernames=[ben.username])
+    message, _ = services.message_send(room=room, author=ann, body=f"hi @{ben.username}")
+    [note] = services.mention_notify(message=message, present_user_ids=set())
+    assert note.recipient == ben and note.verb == "a" * 99 + "… mentioned you in " + "r" * 100
+    assert Room.objects.get(pk=dm.pk).name == dm.name

@@ -64,8 +64,12 @@ async def test_heartbeat_replies_with_server_time(amake_user, connect):
     assert error["code"] == "bad_request"
 
 
-@pytest.mark.parametrize("text", ["not json", "[1,2]", "42", '"str"', "null", '{"topic":"\\ud800","event":"x"}'])
-async def test_frames_that_are_not_objects_get_bad_request_on_hub(amake_user, connect, text):
+@pytest.mark.parametrize("text", [
+    "not json", "[1,2]", "42", '"str"', "null", '{"topic":"\\ud800","event":"x"}',
+    '{"topic":"hub","event":"heartbeat","payload":{"s":"a\\u0000"}}',  # PostgreSQL cannot store NUL
+    '{"topic":"hub","event":"heartbeat","payload":{"n":NaN}}', '{"topic":"hub","event":"heartbeat","x":-Infinity}',
+])
+async def test_frames_that_are_not_storable_json_objects_get_bad_request_on_hub(amake_user, connect, text):
     comm = await connect(await amake_user("alice"))
     await comm.send_to(text_data=text)
     reply = await comm.receive_json_from()

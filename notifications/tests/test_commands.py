@@ -72,6 +72,7 @@ def test_announce_without_expiry_never_expires():
     ["--title", "t", "--body", "b", "--expires-in", "soon"],
     ["--title", "t", "--body", "b", "--expires-in", "0h"],
     ["--title", "t", "--body", "b", "--expires-in", "-2h"],
+    ["--title", "t", "--body", "b", "--expires-in", "999999w"],  # past year 9999: overflowed
     ["--title", "", "--body", "b"],
     ["--title", "t", "--body", " "],
     ["--title", "x" * 201, "--body", "b"],

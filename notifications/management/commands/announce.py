@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from notifications.models import ANNOUNCEMENT_LEVELS
-from notifications.services import announce
+from notifications.services import MAX_ANNOUNCEMENT_LIFETIME, announce
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -17,7 +17,10 @@ def parse_duration(text):
     match = re.fullmatch(r"\s*(\d{1,6})\s*([smhdw])\s*", text or "")
     if not match or int(match.group(1)) == 0:
         raise ValueError(f"bad duration {text!r}: use a positive number and a unit, like 30m, 2h or 1d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    duration = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if duration > MAX_ANNOUNCEMENT_LIFETIME:
+        raise ValueError(f"bad duration {text!r}: at most 100 years; leave --expires-in out for no expiry")
+    return duration
 
 
 class Command(BaseCommand):
