@@ -53,7 +53,8 @@ def _close_sockets_on_shutdown(server, ws_protocol):
     """daphne cancels every application at shutdown and clients see 1006; say 1001 first.
 
     Each socket is closed with 1001 and its consumer gets up to SHUTDOWN_GRACE_SECS to
-    run its disconnect (presence leaves) before daphne cancels what is left.
+    run its disconnect (presence leaves) before daphne cancels what is left; then the
+    lifecycle listeners' `shutdown()` runs (presence publishes its held-back diffs).
     """
     import asyncio
 
@@ -72,12 +73,20 @@ def _close_sockets_on_shutdown(server, ws_protocol):
         ]
 
         async def settle_then_cancel():
+            from hub import lifecycle
+
             if pending:
                 await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECS)
             stragglers = [task for task in pending if not task.done()]
             for task in stragglers:
                 task.cancel()
             await asyncio.gather(*stragglers, return_exceptions=True)
+            # What the closed sockets left behind (presence leaves still coalescing) goes
+            # out now: the process exits next, and Redis no longer knows these sockets.
+            try:
+                await asyncio.wait_for(lifecycle.shutdown(), timeout=SHUTDOWN_GRACE_SECS)
+            except asyncio.TimeoutError:
+                pass
 
         waited = defer.Deferred.fromFuture(asyncio.ensure_future(settle_then_cancel()))
         waited.addErrback(lambda failure: None)

@@ -1,7 +1,9 @@
 """Connection lifecycle hooks: how an app (presence) learns of every socket without the consumer naming it.
 
 A listener is an object with any of these async methods:
-`connected(conn)`, `heartbeat(conn, status)`, `activity(conn)`, `disconnected(conn)`.
+`connected(conn)`, `heartbeat(conn, status)`, `activity(conn)`, `disconnected(conn)`,
+and `shutdown()`, awaited once when the server stops, after its sockets have closed
+(presence sends the leaves it was still holding back).
 """
 
 import logging
@@ -26,3 +28,15 @@ async def notify(hook, conn, *args):
             await method(conn, *args)
         except Exception:
             logger.exception("lifecycle listener %r failed in %s", listener, hook)
+
+
+async def shutdown():
+    """Tell every listener the server is stopping (daphne's shutdown calls this)."""
+    for listener in _listeners:
+        method = getattr(listener, "shutdown", None)
+        if method is None:
+            continue
+        try:
+            await method()
+        except Exception:
+            logger.exception("lifecycle listener %r failed in shutdown", listener)

@@ -24,3 +24,6 @@ class PresenceListener:
 
     async def disconnected(self, conn):
         await services.connection_forget(conn)
+
+    async def shutdown(self):
+        await services.flush_pending()

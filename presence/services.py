@@ -129,19 +129,31 @@ def _coalescer():
     return coalescer
 
 
+async def flush_pending():
+    """Send the diffs this process is still holding back (it is stopping)."""
+    coalescer = _coalescers.get(asyncio.get_running_loop())
+    if coalescer is not None and coalescer.pending:
+        await coalescer.flush()
+
+
 async def publish(changes):
     """Record leaves of the site set (Redis and database) and queue every change for the next diff."""
     if not changes:
         return
     site_leaves = [c for c in changes if c.set_name == SITE_SET and c.kind == "leave"]
-    if site_leaves:
-        now = dj_timezone.now()
-        for change in site_leaves:
-            change.last_seen = iso(now)
-        user_ids = [c.user_id for c in site_leaves]
-        await store.remember_last_seen(user_ids, iso(now))
-        await database_sync_to_async(last_seen_record)(user_ids=user_ids, at=now)
+    now = dj_timezone.now()
+    for change in site_leaves:
+        change.last_seen = iso(now)
+    # Queued first: Redis has already dropped these entries, so a failed write below
+    # must not cost the others the leave (the user would stay online on their screens).
     _coalescer().add(changes)
+    if site_leaves:
+        user_ids = [c.user_id for c in site_leaves]
+        try:
+            await store.remember_last_seen(user_ids, iso(now))
+            await database_sync_to_async(last_seen_record)(user_ids=user_ids, at=now)
+        except Exception:
+            logger.warning("could not record last_seen of %d users", len(user_ids), exc_info=True)
 
 
 async def presence_query(*, usernames):

@@ -49,6 +49,31 @@ async def test_arrival_across_processes_and_leave_after_sigkill(amake_user):
             server_b.stop()
 
 
+async def test_a_server_stopped_cleanly_sends_the_leaves_of_its_users(amake_user):
+    """A deploy stops a process with SIGTERM: its users' leaves reach the other servers at once."""
+    await amake_user("alice", password=PASSWORD)
+    await amake_user("bob", password=PASSWORD)
+    with DaphneServer() as server_a:
+        server_b = DaphneServer().start()
+        try:
+            alice = await asyncio.to_thread(Browserless(server_a.url).login, "alice", PASSWORD)
+            bob = await asyncio.to_thread(Browserless(server_b.url).login, "bob", PASSWORD)
+            ws_a, _ = await ws_connect(server_a, alice)
+            buffer = []
+            await ws_request(ws_a, "presence", "join", buffer=buffer)
+            ws_b, _ = await ws_connect(server_b, bob)
+            await ws_expect(ws_a, "presence", "diff", buffer=buffer,
+                            where=lambda p: any(u["username"] == "bob" for u in p["joins"]))
+            await asyncio.to_thread(server_b.stop)  # SIGTERM; returns once the process has exited
+            # Within the 2 s of a clean close, and no sweep can help: Redis has forgotten bob.
+            diff = await ws_expect(ws_a, "presence", "diff", timeout=2, buffer=buffer,
+                                   where=lambda p: any(u["username"] == "bob" for u in p["leaves"]))
+            assert diff["leaves"][0]["last_seen"]
+            await ws_a.close()
+        finally:
+            server_b.stop()
+
+
 async def test_a_join_reply_larger_than_the_client_frame_limit_arrives(amake_user):
     from presence import store
     from tests.communicator import close_async_clients

@@ -38,6 +38,26 @@ async def test_arrival_and_clean_close_are_pushed_as_diffs(amake_user, connect):
     assert diff["leaves"][0]["status"] == "offline" and diff["leaves"][0]["last_seen"].endswith("Z")
 
 
+async def test_a_leave_is_pushed_even_when_last_seen_cannot_be_written(amake_user, connect, monkeypatch):
+    """Redis already forgot the socket: a database error on last_seen must not leave a ghost."""
+    from django.db import OperationalError
+
+    from presence import services
+
+    def database_down(**kwargs):
+        raise OperationalError("database is down")
+
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    watcher = await connect(alice)
+    await watcher.ok("presence", "join")
+    tab = await connect(bob)
+    await watcher.expect("presence", "diff", where=lambda p: "bob" in names(p["joins"]))
+    monkeypatch.setattr(services, "last_seen_record", database_down)
+    await tab.disconnect()
+    diff = await watcher.expect("presence", "diff", timeout=2, where=lambda p: p["leaves"])
+    assert names(diff["leaves"]) == ["bob"]
+
+
 async def test_set_and_heartbeat_status_make_away_then_online(amake_user, connect):
     alice, bob = await amake_user("alice"), await amake_user("bob")
     watcher = await connect(alice)
