@@ -110,6 +110,8 @@ class HubConsumer(AsyncWebsocketConsumer):
                 raise
             topic, ref = frame.topic, frame.ref
             await self.note_activity()
+            if self.closed:
+                return  # closed 4500 just now: Redis had lost this socket
             wait = self.frame_budget.take()
             if wait:
                 # Answered, not handled; it counts as a failure, so a flood ends with 4429.
@@ -164,12 +166,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         status = get_choice(payload, "status", STATUSES, required=False)
         if status is not None:
             self.status = status
-        if not await connections.refresh(self.user.pk, self.conn_id, settings.HUB_PRESENCE_TTL):
-            # Redis lost this socket's record: it restarted (pushes sent meanwhile never
-            # arrived) or the socket was expired as dead. Closing 4500 makes the client
-            # reconnect and re-join with `since`, which recovers what it missed.
-            logger.warning("connection %s is unknown to Redis; closing it so the client resumes", self.conn_id)
-            await self.close_with(CLOSE_INTERNAL)
+        if not await self.still_registered():
             return {}
         await lifecycle.notify("heartbeat", self, status)
         for handler in list(self.topics.values()):
@@ -181,7 +178,21 @@ class HubConsumer(AsyncWebsocketConsumer):
         now = time.monotonic()
         if now - self.last_activity_hook >= settings.HUB_HEARTBEAT / 2:
             self.last_activity_hook = now
-            await lifecycle.notify("activity", self)
+            # The socket count entry too: a socket alive on other frames alone must keep
+            # counting toward HUB_MAX_SOCKETS_PER_USER, not age out of it.
+            if await self.still_registered():
+                await lifecycle.notify("activity", self)
+
+    async def still_registered(self):
+        """Extend this socket's registration; close 4500 if Redis lost it (False)."""
+        if await connections.refresh(self.user.pk, self.conn_id, settings.HUB_PRESENCE_TTL):
+            return True
+        # Redis lost this socket's record: it restarted (pushes sent meanwhile never
+        # arrived) or the socket was expired as dead. Closing 4500 makes the client
+        # reconnect and re-join with `since`, which recovers what it missed.
+        logger.warning("connection %s is unknown to Redis; closing it so the client resumes", self.conn_id)
+        await self.close_with(CLOSE_INTERNAL)
+        return False
 
     async def fail(self, topic, ref, error):
         await self.send_frame(protocol.error_reply(topic, ref, error))
@@ -273,7 +284,13 @@ class HubConsumer(AsyncWebsocketConsumer):
                     return
                 if now >= next_session_check:
                     next_session_check = now + check_every
-                    if not await database_sync_to_async(session_still_valid)(self.session_key, self.user.pk):
+                    try:
+                        valid = await database_sync_to_async(session_still_valid)(self.session_key, self.user.pk)
+                    except Exception as exc:
+                        # The database is briefly away: keep the socket, ask again next time.
+                        logger.warning("could not check the session of connection %s: %s", self.conn_id, exc)
+                        valid = True
+                    if not valid:
                         await self.close_with(protocol.CLOSE_SESSION_ENDED)
                         return
                 await asyncio.sleep(max(0.05, min(idle_deadline, next_session_check) - now))

@@ -237,6 +237,47 @@ async def test_twenty_first_socket_of_a_user_closes_4429_after_hello(amake_user,
     await (await connect(await amake_user("bob"))).ok("hub", "heartbeat")
 
 
+async def test_sockets_kept_alive_without_heartbeats_still_count_toward_the_limit(amake_user, connect, settings):
+    """Any frame keeps a socket open, so any frame must keep its place in the per-user count."""
+    settings.HUB_MAX_SOCKETS_PER_USER = 2
+    settings.HUB_PRESENCE_TTL = 2
+    settings.HUB_HEARTBEAT = 1
+    alice = await amake_user("alice")
+    tabs = [await connect(alice), await connect(alice)]
+    for tab in tabs:
+        await tab.ok("presence", "join")
+    for _ in range(8):  # 3.2 s: longer than the TTL, with a frame every 0.4 s but no heartbeat
+        for tab in tabs:
+            await tab.ok("presence", "query", {"users": []})
+        await asyncio.sleep(0.4)
+    third = await connect(alice)
+    assert await third.expect_close() == protocol.CLOSE_FLOODING
+
+
+async def test_a_failed_session_check_is_retried_not_abandoned(amake_user, connect, settings, monkeypatch):
+    from channels.db import database_sync_to_async
+    from django.contrib.sessions.models import Session
+    from django.db import OperationalError
+
+    from hub import consumer
+
+    settings.HUB_SESSION_CHECK_SECS = 1
+    checks = []
+    real_check = consumer.session_still_valid
+
+    def database_away_once(*args):
+        checks.append(args)
+        if len(checks) == 1:
+            raise OperationalError("database is restarting")
+        return real_check(*args)
+
+    monkeypatch.setattr(consumer, "session_still_valid", database_away_once)
+    comm = await connect(await amake_user("alice"))
+    await database_sync_to_async(lambda: Session.objects.all().delete())()
+    assert await comm.expect_close(timeout=5) == protocol.CLOSE_SESSION_ENDED
+    assert len(checks) >= 2
+
+
 async def test_deleted_session_closes_4401_on_next_check(amake_user, connect, settings):
     settings.HUB_SESSION_CHECK_SECS = 1
     alice = await amake_user("alice")
