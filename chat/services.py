@@ -119,6 +119,9 @@ def clean_body(body):
 def message_send(*, room, author, body, client_id=None):
     """Store a message once per client_id; returns (message, created). Pushes after commit."""
     body = clean_body(body)
+    if room.kind != "public" and not selectors.room_is_member(room=room, user=author):
+        # Joined while a member, removed since (the socket's join authorization is stale).
+        raise Forbidden("You are no longer a member of this room.")
     if client_id is not None:
         existing = _message_by_client_id(room, author, client_id)
         if existing is not None:

@@ -32,9 +32,12 @@ class ChatTopic(Topic):
         rooms = await database_sync_to_async(selectors.rooms_for_user)(user=self.user)
         slugs = await database_sync_to_async(selectors.member_room_slugs)(user=self.user)
         self.unread = {room["slug"]: room["unread"] for room in rooms}
-        for slug in set(slugs) - getattr(self, "lobbies", set()):
+        before, now = getattr(self, "lobbies", set()), set(slugs)
+        for slug in now - before:
             await self.conn.subscribe(services.lobby_group(slug))
-        self.lobbies = set(slugs) | getattr(self, "lobbies", set())
+        for slug in before - now:  # no longer a member (removed by staff): no more counts
+            await self.conn.unsubscribe(services.lobby_group(slug))
+        self.lobbies = now
         return {"rooms": rooms}
 
     async def leave(self):
@@ -126,6 +129,8 @@ class RoomTopic(Topic):
     async def on_push(self, event, payload, message):
         if message.get("exclude_conn") == self.conn.conn_id:
             return None
+        if event == "typing" and payload["user"]["id"] == self.user.pk:
+            return None  # "ann is typing…" is for the others, not for ann's other tabs
         return payload
 
     async def on_send(self, payload):

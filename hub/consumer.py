@@ -13,7 +13,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from hub import connections, lifecycle, protocol
-from hub.errors import BadRequest, HubError, Internal, NotJoined, RateLimited, TooLarge, UnknownEvent, UnknownTopic
+from hub.errors import (
+    BadRequest, Forbidden, HubError, Internal, NotFound, NotJoined, RateLimited, TooLarge, UnknownEvent, UnknownTopic,
+)
 from hub.push import session_group, user_group
 from hub.rates import TokenBucket, parse_rate
 from hub.sessions import session_still_valid
@@ -160,7 +162,13 @@ class HubConsumer(AsyncWebsocketConsumer):
                 raise
             self.topics[frame.topic] = handler
             return data
-        return await handler.join(frame.payload)
+        try:
+            return await handler.join(frame.payload)
+        except (Forbidden, NotFound):
+            # No longer allowed in (removed from a private room) or gone: out of the topic.
+            del self.topics[frame.topic]
+            await handler.leave()
+            raise
 
     async def heartbeat(self, payload):
         status = get_choice(payload, "status", STATUSES, required=False)

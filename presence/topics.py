@@ -13,12 +13,18 @@ class PresenceTopic(Topic):
 
     events = ("set", "query")
 
+    subscribed = False
+
     async def join(self, payload):
-        await self.conn.subscribe(topic_group(self.topic))
+        if not self.subscribed:  # a re-join answers afresh; one subscription is enough
+            await self.conn.subscribe(topic_group(self.topic))
+            self.subscribed = True
         return {"users": await api.list_present(services.SITE_SET)}
 
     async def leave(self):
-        await self.conn.unsubscribe(topic_group(self.topic))
+        if self.subscribed:
+            await self.conn.unsubscribe(topic_group(self.topic))
+            self.subscribed = False
 
     async def on_set(self, payload):
         status = get_choice(payload, "status", ("online", "away"))
