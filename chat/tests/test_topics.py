@@ -1,6 +1,7 @@
 """The chat and room topics through the consumer: every event, every error, permissions."""
 
 import asyncio
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -103,6 +104,27 @@ async def test_rate_limit_answers_retry_after(amake_user, amake_room, connect, s
         await a.ok("room:lounge", "send", {"body": f"m{i}"})
     error = await a.error("room:lounge", "send", {"body": "too many"})
     assert error["code"] == "rate_limited" and 0 < error["retry_after"] <= 10
+
+
+async def test_the_send_rate_holds_in_every_window_not_per_fixed_window(amake_user, amake_room, connect, settings):
+    """Sending as fast as allowed for longer than a window: never more than COUNT in any window."""
+    settings.HUB_CHAT_RATE = "3/2s"
+    alice = await amake_user("alice")
+    await amake_room("lounge")
+    a, _ = await in_room(connect, alice, "lounge")
+    accepted, started = [], time.monotonic()
+    for i in range(40):  # bounded: about 9 sends fit in the 5 s below
+        if time.monotonic() - started > 5:
+            break
+        reply = await a.request("room:lounge", "send", {"body": f"m{i}"})
+        if reply["ok"]:
+            accepted.append(time.monotonic())
+        else:
+            assert reply["error"]["code"] == "rate_limited"
+            await asyncio.sleep(reply["error"]["retry_after"])  # the server's own answer: wait that long
+    assert len(accepted) >= 6
+    for i, first in enumerate(accepted):
+        assert len([t for t in accepted[i:] if t - first < 1.9]) <= 3, accepted
 
 
 async def test_room_creation_is_rate_limited_per_user(amake_user, connect, monkeypatch):
