@@ -211,13 +211,13 @@ def read_marker_move(*, room, user, up_to, conn_id):
     up_to = min(up_to, last_id)
     with transaction.atomic():
         membership, _ = Membership.objects.select_for_update().get_or_create(room=room, user=user)
-        if up_to > membership.last_read_id:
-            membership.last_read_id = up_to
-            membership.save(update_fields=["last_read_id"])
-        marker = membership.last_read_id
+        if up_to <= membership.last_read_id:
+            return membership.last_read_id  # not moved (or no messages yet): nothing to tell
+        membership.last_read_id = up_to
+        membership.save(update_fields=["last_read_id"])
         unread = selectors.room_unread(room=room, user=user)
         send_on_commit(group_send_many, [topic_group(room.topic)], push_message(
-            room.topic, "read", {"user": user_dict(user), "up_to": marker}, exclude_conn=conn_id))
+            room.topic, "read", {"user": user_dict(user), "up_to": up_to}, exclude_conn=conn_id))
         send_on_commit(send_batch, [(user.pk, CHAT_TOPIC, "unread",
-                                     {"room": room.slug, "unread": unread, "last_message_id": last_id or None})])
-    return marker
+                                     {"room": room.slug, "unread": unread, "last_message_id": last_id})])
+    return up_to

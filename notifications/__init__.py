@@ -1,19 +1,26 @@
-"""Notifications and announcements. Public API: notify, anotify, announce (see docs/python-api.md)."""
+"""Notifications and announcements. Public API: notify, anotify, announce (see docs/python-api.md).
+
+The functions import the services on call: this package is imported before Django's
+app registry is ready (INSTALLED_APPS), when models cannot be loaded yet.
+"""
 
 
-def notify(recipient, verb, **kwargs):
+def notify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None):
+    """Store one notification per recipient in the caller's transaction; push after commit."""
     from notifications.services import notify as _notify
 
-    return _notify(recipient, verb, **kwargs)
+    return _notify(recipient, verb, actor=actor, target=target, level=level, data=data, url=url)
 
 
-async def anotify(recipient, verb, **kwargs):
+async def anotify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None):
+    """notify() for async code (the database work runs in a thread)."""
     from notifications.services import anotify as _anotify
 
-    return await _anotify(recipient, verb, **kwargs)
+    return await _anotify(recipient, verb, actor=actor, target=target, level=level, data=data, url=url)
 
 
-def announce(title, body, **kwargs):
+def announce(title, body, *, level="info", expires_at=None, author=None):
+    """Publish a site-wide announcement; pushed live to every open page after commit."""
     from notifications.services import announce as _announce
 
-    return _announce(title, body, **kwargs)
+    return _announce(title, body, level=level, expires_at=expires_at, author=author)

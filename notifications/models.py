@@ -1,8 +1,11 @@
 """Notifications (one user's), announcements (site-wide) and who dismissed which announcement."""
 
+import re
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -10,6 +13,15 @@ NOTIFICATION_LEVELS = ("info", "success", "warning", "error")
 ANNOUNCEMENT_LEVELS = ("info", "warning", "critical")
 VERB_MAX_LENGTH = 255
 URL_MAX_LENGTH = 500
+# A path on this site or an http(s) URL, nothing that is not a plain URL character.
+# "//host" and "/\\host" are other sites to a browser, "javascript:" would be script.
+SAFE_URL = re.compile(r"(?:/(?![/\\])|https?://)[^\x00-\x20\x7f]*")
+
+
+def validate_notification_url(value):
+    """Clients put a notification's url in an href and navigate to it."""
+    if not isinstance(value, str) or not SAFE_URL.fullmatch(value):
+        raise ValidationError("A notification url is a path on this site (/...) or an http(s):// URL.")
 
 
 class Notification(models.Model):
@@ -25,7 +37,7 @@ class Notification(models.Model):
     target_repr = models.CharField(max_length=200, blank=True, default="")
     target = GenericForeignKey("target_content_type", "target_object_id")
     data = models.JSONField(default=dict, blank=True)
-    url = models.CharField(max_length=URL_MAX_LENGTH, null=True, blank=True)
+    url = models.CharField(max_length=URL_MAX_LENGTH, null=True, blank=True, validators=[validate_notification_url])
     unread = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -40,8 +40,11 @@ def notifications_newest(*, user, before=None, limit=None):
     return list(rows.order_by("-id")[:limit])
 
 
+ANNOUNCEMENTS_SHOWN = 100
+
+
 def announcements_active(*, user):
-    """Announcements not expired and not dismissed by `user`, oldest first.
+    """The newest 100 announcements not expired and not dismissed by `user`, oldest first.
 
     A client resuming with `since` gets the same set: it holds every active newer one.
     """
@@ -49,7 +52,7 @@ def announcements_active(*, user):
     rows = (Announcement.objects.select_related("author")
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
             .exclude(dismissals__user=user))
-    return list(rows.order_by("id")[:100])
+    return list(reversed(rows.order_by("-id")[:ANNOUNCEMENTS_SHOWN]))
 
 
 def announcement_is_active(*, announcement_id):

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -13,14 +14,13 @@ from hub.push import group_send_many, push_message, send_batch, send_on_commit, 
 from notifications import selectors
 from notifications.models import (
     ANNOUNCEMENT_LEVELS, NOTIFICATION_LEVELS, URL_MAX_LENGTH, VERB_MAX_LENGTH, Announcement,
-    AnnouncementDismissal, Notification,
+    AnnouncementDismissal, Notification, validate_notification_url,
 )
 from notifications.serializers import announcement_dict, notification_dict
 
 NOTIFICATIONS_TOPIC = "notifications"
 ANNOUNCEMENTS_TOPIC = "announcements"
 READ_IDS_MAX = 500
-_URL_PREFIXES = ("/", "http://", "https://")
 
 
 def _recipients(recipient):
@@ -55,9 +55,10 @@ def _check_notification_args(verb, actor, target, level, data, url):
     if url is not None:
         if not isinstance(url, str) or len(url) > URL_MAX_LENGTH:
             raise ValueError(f"url must be a string of at most {URL_MAX_LENGTH} characters")
-        # Clients put it in an href and navigate to it: a "javascript:" URL would be script.
-        if not url.startswith(_URL_PREFIXES):
-            raise ValueError("url must be a path starting with / or an http(s):// URL")
+        try:
+            validate_notification_url(url)
+        except ValidationError:
+            raise ValueError("url must be a path on this site (/...) or an http(s):// URL, without spaces")
     if actor is not None and (not isinstance(actor, get_user_model()) or actor.pk is None):
         raise TypeError("actor must be a saved user")
     if target is not None and (not isinstance(target, models.Model) or target.pk is None):

@@ -178,6 +178,13 @@ async def test_read_marker_moves_forward_and_others_hear(amake_user, amake_room,
     await amake_room("lounge")
     a, _ = await in_room(connect, alice, "lounge")
     b, _ = await in_room(connect, bob, "lounge")
+    lobby = await connect(bob)
+    await lobby.ok("chat", "join")
+    # An empty room: the marker cannot move, and nobody is told anything.
+    assert await b.ok("room:lounge", "read", {"up_to": 5}) == {"up_to": 0}
+    await a.ok("hub", "heartbeat")
+    await lobby.ok("hub", "heartbeat")
+    assert not [f for f in a.buffer + lobby.buffer if f["event"] in ("read", "unread")]
     ids = [(await a.ok("room:lounge", "send", {"body": f"m{i}"}))["message"]["id"] for i in range(3)]
     assert await b.ok("room:lounge", "read", {"up_to": ids[1]}) == {"up_to": ids[1]}
     push = await a.expect("room:lounge", "read")

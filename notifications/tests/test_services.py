@@ -103,6 +103,9 @@ def test_push_happens_only_after_commit(make_user):
     ({"verb": "ok", "data": [1, 2]}, TypeError),
     ({"verb": "ok", "url": 5}, ValueError),
     ({"verb": "ok", "url": "javascript:alert(1)"}, ValueError),
+    ({"verb": "ok", "url": "//evil.example/"}, ValueError),  # another site to a browser
+    ({"verb": "ok", "url": "/\\evil.example/"}, ValueError),  # browsers read \ as /
+    ({"verb": "ok", "url": "/a b"}, ValueError),
     ({"verb": "ok", "url": "/" + "x" * 500}, ValueError),
     ({"verb": "ok", "actor": "bob"}, TypeError),
     ({"verb": "ok", "target": "not a model"}, TypeError),
@@ -217,3 +220,18 @@ async def test_announce_rolled_back_pushes_and_stores_nothing(amake_user, connec
     await database_sync_to_async(rolled_back)()
     assert await comm.nothing(0.5)
     assert not await database_sync_to_async(Announcement.objects.exists)()
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("/chat/general/", True), ("https://example.com/x?y=1", True), ("/", True),
+    ("javascript:alert(1)", False), ("//evil.example", False), ("JAVASCRIPT:x", False), ("/x\ny", False),
+])
+def test_the_url_field_itself_refuses_unsafe_urls_so_the_admin_does_too(make_user, url, ok):
+    from django.core.exceptions import ValidationError
+
+    note = Notification(recipient=make_user("alice"), verb="v", url=url)
+    if ok:
+        note.full_clean()
+    else:
+        with pytest.raises(ValidationError):
+            note.full_clean()

@@ -34,9 +34,15 @@ function renderBell() {
 
 let channel = null;
 
+// The server only stores these, but a link is followed here: never anything but a path
+// on this site or an http(s) URL (a stored "javascript:" URL would run as script).
+function safeUrl(url) {
+  return typeof url === "string" && /^(\/(?![\/\\])|https?:\/\/)/i.test(url) ? url : null;
+}
+
 function markRead(n) {
   if (n.unread) channel.request("read", { ids: [n.id] }).catch(() => {});
-  if (n.url) location.assign(n.url);
+  if (safeUrl(n.url)) location.assign(safeUrl(n.url));
 }
 
 function remember(n) {
@@ -79,7 +85,7 @@ function syncListPage(event, payload) {
   if (event === "new" && list.dataset.page === "1") {
     const n = payload.notification;
     if (list.querySelector(`li[data-id="${n.id}"]`)) return;
-    const label = n.url ? el("a", { href: n.url, textContent: n.verb }) : document.createTextNode(n.verb);
+    const label = safeUrl(n.url) ? el("a", { href: safeUrl(n.url), textContent: n.verb }) : document.createTextNode(n.verb);
     const item = el("li", { className: `unread level-${n.level}` },
       el("span", { className: "state", textContent: "Unread" }), " ", label);
     if (n.actor) item.append(" ", el("span", { className: "meta", textContent: `from ${n.actor.username}` }));
