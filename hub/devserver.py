@@ -46,7 +46,9 @@ def main(args):
         if subprocess.call([*manage, "migrate", "--noinput"], env=env, cwd=BASE_DIR) != 0:
             return 1
         # Its own process group: runserver's autoreloader runs the server in a child process.
-        server = subprocess.Popen([*manage, "runserver", *(args or [DEFAULT_ADDRESS])], env=env, cwd=BASE_DIR,
+        # --nostatic: WhiteNoise serves static files in both modes, not runserver's own handler.
+        options = [*(args or [DEFAULT_ADDRESS]), *([] if "--nostatic" in args else ["--nostatic"])]
+        server = subprocess.Popen([*manage, "runserver", *options], env=env, cwd=BASE_DIR,
                                   start_new_session=True)
         return server.wait()
     except KeyboardInterrupt:

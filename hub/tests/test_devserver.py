@@ -67,6 +67,9 @@ def test_stopping_dev_py_run_stops_the_server_and_the_embedded_redis(project_cop
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}/healthz", process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/hub/hub.js", timeout=5) as response:
+            # WhiteNoise's header: static files come through WhiteNoise, as in production.
+            assert response.headers["Access-Control-Allow-Origin"] == "*"
         running = " | ".join(cmdline for _, cmdline in server_pids(project_copy))
         assert "redis.sock" in running and "runserver" in running, running
         if how == "ctrl-c in a terminal":
