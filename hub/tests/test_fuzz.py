@@ -43,7 +43,7 @@ def alice_cookie(make_user, django_db_blocker):
         return session_cookie_for(user)
 
 
-async def exchange(cookie, batch):
+async def exchange(cookie, batch, prejoin=()):
     from hub.asgi import application
 
     comm = HubCommunicator(application, "/ws/", headers=[(b"origin", b"http://localhost"), (b"cookie", cookie.encode())])
@@ -51,6 +51,9 @@ async def exchange(cookie, batch):
     assert connected
     assert (await comm.receive_json_from(timeout=5))["event"] == "hello"
     try:
+        for topic in prejoin:
+            await comm.ok(topic, "join", timeout=10)
+        comm.buffer.clear()
         for text in batch:
             await comm.send_input({"type": "websocket.receive", "text": text})
             # Each frame is followed by a heartbeat with a known ref: once its reply arrives, every
@@ -82,6 +85,27 @@ def test_arbitrary_frames_get_replies_not_crashes(alice_cookie, batch, monkeypat
     caplog.clear()
     asyncio.run(exchange(alice_cookie, batch))
     # Bad input is answered, never logged as a server error with a traceback.
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+JOINED = ["presence", "notifications", "announcements", "chat", "room:general"]
+joined_frames = st.fixed_dictionaries(
+    {"topic": st.sampled_from(JOINED), "event": st.sampled_from(EVENTS)},
+    optional={"payload": payloads, "ref": st.text(max_size=10)},
+).map(json.dumps)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(batch=st.lists(joined_frames, min_size=1, max_size=8))
+def test_arbitrary_payloads_to_joined_topics_get_replies_not_crashes(alice_cookie, batch, monkeypatch, caplog):
+    """The handlers themselves, past the join: every event of every topic with any payload."""
+    from chat.models import Room
+
+    Room.objects.get_or_create(slug="general", defaults={"name": "General", "kind": "public"})
+    monkeypatch.setattr(hub_consumer, "FLOOD_MAX_FAILURES", 10**6)
+    caplog.clear()
+    asyncio.run(exchange(alice_cookie, batch, prejoin=JOINED))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
