@@ -18,6 +18,15 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """A passing run leaves no daphne logs behind in var/ (a failing one keeps them to read)."""
+    from tests.servers import LOGS
+
+    if exitstatus == 0:
+        for path in LOGS:
+            path.unlink(missing_ok=True)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright (runs last)")
     config.addinivalue_line("markers", "e2e: starts real daphne processes")

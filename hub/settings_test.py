@@ -29,3 +29,13 @@ from hub.settings import *  # noqa: E402,F401,F403
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _remove_sqlite_side_files():
+    # pytest-django deletes the test database file, SQLite's WAL files stay behind.
+    for suffix in ("-wal", "-shm"):
+        path = VAR_DIR / f"test-{os.getpid()}.sqlite3{suffix}"  # noqa: F405
+        path.unlink(missing_ok=True)
+
+
+atexit.register(_remove_sqlite_side_files)

@@ -54,8 +54,8 @@ class Topic:
 
     Subclasses list their client events in `events`; a handler method is
     `async def on_<event>(self, payload)` returning the reply data (a dict) or
-    raising a HubError. `conn` is the connection (see hub.consumer.Connection):
-    its user, id, group subscriptions and `send`. Authorization belongs in `join`.
+    raising a HubError. `conn` is the socket (a hub.consumer.HubConsumer):
+    its `user`, `conn_id`, `subscribe`/`unsubscribe` and `send_push`. Authorization belongs in `join`.
     """
 
     events = ()

@@ -23,6 +23,10 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Every daphne log of this run: conftest removes them when the whole run passed.
+LOGS = []
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -59,6 +63,7 @@ class DaphneServer:
 
     def start(self, timeout_s=30):
         self.log = open(ROOT / "var" / f"daphne-{self.port}.log", "w+")
+        LOGS.append(Path(self.log.name))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "hub.asgi:application"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
