@@ -108,6 +108,9 @@ def main(argv):
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
     if command == "run":
+        # Started in the background (`nohup ... &`), Python inherits an ignored SIGINT; take it
+        # back, so `kill -INT` stops the server as Ctrl-C would.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         python = ensure_venv("requirements.txt")
         env.setdefault("DJANGO_DEBUG", "1")
         env.setdefault("DJANGO_SECRET_KEY", DEV_SECRET_KEY)

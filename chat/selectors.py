@@ -94,4 +94,17 @@ def message_get(*, room, message_id):
 
 
 def users_by_username(*, usernames):
-    return list(get_user_model().objects.filter(username__in=usernames, is_active=True))
+    """Active users by username; a name typed in another case still finds its user.
+
+    Exact names first (the username index); only names not found that way are matched
+    ignoring case (allauth keeps usernames unique regardless of case).
+    """
+    users = get_user_model().objects.filter(is_active=True)
+    found = list(users.filter(username__in=usernames))
+    missing = set(usernames) - {user.username for user in found}
+    if missing:
+        ignoring_case = Q()
+        for name in missing:
+            ignoring_case |= Q(username__iexact=name)
+        found += [user for user in users.filter(ignoring_case) if user.pk not in {u.pk for u in found}]
+    return found

@@ -58,7 +58,8 @@ def room_create(*, creator, name, private, member_usernames):
     if len(member_usernames) > MAX_MEMBERS_AT_CREATE:
         raise BadRequest(f"At most {MAX_MEMBERS_AT_CREATE} members at once.")
     members = selectors.users_by_username(usernames=set(member_usernames))
-    unknown = set(member_usernames) - {u.username for u in members}
+    known = {u.username.lower() for u in members}
+    unknown = {name for name in member_usernames if name.lower() not in known}
     if unknown:
         raise NotFound(f"No such user: {', '.join(sorted(unknown))}.")
     users = list({u.pk: u for u in [creator, *members]}.values())

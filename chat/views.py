@@ -1,7 +1,6 @@
 """The room page; the lobby lives on the home page (templates/chat/_lobby.html)."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 
@@ -14,7 +13,9 @@ def room_page(request, slug):
     if room is None:
         raise Http404("No such room.")
     if not selectors.room_can_join(room=room, user=request.user):
-        raise PermissionDenied("This room is private.")
+        # Rendered, not raised: a PermissionDenied would log a traceback for an ordinary refusal.
+        return render(request, "403.html", {"message": "This room is private: only its members can open it."},
+                      status=403)
     members = selectors.room_members(room=room) if room.kind == "direct" else None
     from chat.serializers import room_name_for
 

@@ -64,3 +64,74 @@ def test_two_people_chat_through_a_server_restart(new_page):
         assert Message.objects.filter(body="written while offline").count() == 1
     finally:
         server.stop()
+
+
+def test_a_burst_of_sends_arrives_once_each_in_order_within_the_rate_limit(new_page, live_server_url):
+    """Enter pressed faster than HUB_CHAT_RATE allows: one send at a time, the limit waited out."""
+    Room.objects.get_or_create(slug="general", defaults={"name": "General", "kind": "public"})
+    page = open_room(signup(new_page(), live_server_url, "ann"), live_server_url)
+    composer = page.get_by_role("textbox", name="Message")
+    bodies = [f"burst {i:02d}" for i in range(25)]  # 20 per 10 s by default: the last 5 wait
+    for body in bodies:
+        composer.fill(body)
+        composer.press("Enter")
+    expect(page.locator("#messages li[data-id]")).to_have_count(25, timeout=30_000)
+    expect(page.locator("#messages li.pending")).to_have_count(0)
+    expect(page.locator("#hub-status")).to_have_text("Connected")  # never closed for flooding
+    assert page.locator("#messages li[data-id] .body").all_text_contents() == bodies
+    assert list(Message.objects.order_by("id").values_list("body", flat=True)) == bodies
+
+
+def test_the_room_fits_a_phone_screen(new_page, live_server_url):
+    Room.objects.get_or_create(slug="general", defaults={"name": "General", "kind": "public"})
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    open_room(signup(page, live_server_url, "a" * 60), live_server_url)
+    assert page.locator("#messages").bounding_box()["width"] > 300
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_after_a_disconnect_the_page_shows_what_changed_meanwhile(new_page, live_server_url):
+    """Edits, deletes and reads done while a tab was offline show once it is back."""
+    from django.contrib.auth import get_user_model
+
+    import notifications
+    from chat import services
+    from notifications.services import notification_mark_all_read
+
+    general, _ = Room.objects.get_or_create(slug="general", defaults={"name": "General", "kind": "public"})
+    ann = open_room(signup(new_page(), live_server_url, "ann"), live_server_url)
+    ben = get_user_model().objects.create_user("ben", password="x-Long-pass-1")
+    kept, _ = services.message_send(room=general, author=ben, body="first draft")
+    gone, _ = services.message_send(room=general, author=ben, body="to be deleted")
+    ann_user = get_user_model().objects.get(username="ann")
+    notifications.notify(ann_user, "build finished")
+    expect(ann.locator("#messages li[data-id] .body", has_text="to be deleted")).to_have_count(1)
+    expect(ann.locator("#bell")).to_have_attribute("aria-label", "Notifications, 1 unread")
+    ann.evaluate("() => { window.hub.stopped = true; window.hub.socket.close(); }")
+    expect(ann.locator("#hub-status")).not_to_have_text("Connected")
+    services.message_edit(room=general, user=ben, message_id=kept.pk, body="final text")
+    services.message_delete(room=general, user=ben, message_id=gone.pk)
+    notification_mark_all_read(user=ann_user)
+    ann.evaluate("() => { window.hub.stopped = false; window.hub.connect(); }")
+    expect(ann.locator("#hub-status")).to_have_text("Connected")
+    expect(ann.locator(f'#messages li[data-id="{kept.pk}"] .body')).to_have_text("final text")
+    expect(ann.locator(f'#messages li[data-id="{gone.pk}"] .body')).to_have_text("message deleted")
+    expect(ann.locator("#bell")).to_have_attribute("aria-label", "Notifications, 0 unread")
+    expect(ann.locator("#bell-list li.unread")).to_have_count(0)
+    expect(ann.locator("#bell-list li.read")).to_have_count(1)
+
+
+def test_a_refused_send_can_be_retried_or_discarded(new_page, live_server_url):
+    Room.objects.get_or_create(slug="general", defaults={"name": "General", "kind": "public"})
+    page = open_room(signup(new_page(), live_server_url, "ann"), live_server_url)
+    composer = page.get_by_role("textbox", name="Message")
+    page.evaluate("() => document.getElementById('composer-input').removeAttribute('maxlength')")
+    composer.fill("x" * 4001)
+    composer.press("Enter")
+    failed = page.locator("#messages li.failed")
+    expect(failed).to_contain_text("not sent")
+    expect(page.locator("#composer-error")).to_contain_text("at most 4000")
+    failed.get_by_role("button", name="Discard").click()
+    expect(page.locator("#messages li.pending")).to_have_count(0)
+    assert composer.input_value() == "x" * 4001  # the text is back in the composer, nothing lost

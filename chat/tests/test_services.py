@@ -131,3 +131,11 @@ def test_the_longest_usernames_fit_a_direct_room_name_and_a_mention(make_user):
     [note] = services.mention_notify(message=message, present_user_ids=set())
     assert note.recipient == ben and note.verb == "a" * 99 + "… mentioned you in " + "r" * 100
     assert Room.objects.get(pk=dm.pk).name == dm.name
+
+
+def test_usernames_typed_in_another_case_find_their_user(make_user):
+    ann, bob = make_user("ann"), make_user("Bob")
+    dm, created = services.dm_open(user=ann, username="BOB")
+    assert created and set(dm.memberships.values_list("user__username", flat=True)) == {"ann", "Bob"}
+    room = services.room_create(creator=ann, name="Team", private=True, member_usernames=["bob", "ANN"])
+    assert set(room.memberships.values_list("user__username", flat=True)) == {"ann", "Bob"}

@@ -12,13 +12,17 @@ def test_general_exists_after_migrate():
     assert room.kind == "public"
 
 
-def test_room_page_needs_login_access_and_an_existing_room(client, make_user, make_room):
+def test_room_page_needs_login_access_and_an_existing_room(client, make_user, make_room, caplog):
     alice, bob = make_user("alice"), make_user("bob")
     make_room("secret", kind="private", members=[alice])
     assert client.get("/chat/general/").status_code == 302
     client.force_login(bob)
     assert client.get("/chat/nope/").status_code == 404
-    assert client.get("/chat/secret/").status_code == 403
+    refused = client.get("/chat/secret/")
+    # The project's page with its navigation, and no traceback in the log for a refusal.
+    assert refused.status_code == 403 and "only its members" in refused.content.decode()
+    assert 'href="/"' in refused.content.decode()
+    assert not [r for r in caplog.records if r.exc_info], caplog.text
     page = client.get("/chat/general/").content.decode()
     assert 'data-slug="general"' in page and '<label for="composer-input">Message</label>' in page
     client.force_login(alice)

@@ -58,13 +58,17 @@ def server_pids(root):
 
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="lists processes through /proc")
-@pytest.mark.parametrize("how", ["ctrl-c in a terminal", "kill -INT dev.py", "kill -TERM dev.py"])
+@pytest.mark.parametrize("how", ["ctrl-c in a terminal", "kill -INT dev.py", "kill -TERM dev.py",
+                                 "kill -INT dev.py started with nohup &"])
 def test_stopping_dev_py_run_stops_the_server_and_the_embedded_redis(project_copy, how):
     port = free_port()
     env = {key: value for key, value in os.environ.items()
            if key not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    # A shell's background job (`nohup ... &`) starts with SIGINT ignored.
+    background = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if "nohup" in how else None
     process = subprocess.Popen([sys.executable, "dev.py", "run", f"127.0.0.1:{port}"], cwd=project_copy, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=background)
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}/healthz", process)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/hub/hub.js", timeout=5) as response:
@@ -74,7 +78,7 @@ def test_stopping_dev_py_run_stops_the_server_and_the_embedded_redis(project_cop
         assert "redis.sock" in running and "runserver" in running, running
         if how == "ctrl-c in a terminal":
             os.killpg(process.pid, signal.SIGINT)  # the terminal signals its foreground process group
-        elif how == "kill -INT dev.py":
+        elif how.startswith("kill -INT"):
             process.send_signal(signal.SIGINT)
         else:
             process.send_signal(signal.SIGTERM)

@@ -57,7 +57,9 @@ def test_notify_command_toasts_and_bumps_the_bell(new_page, live_server_url):
     page.evaluate("() => { window.hub.stopped = false; window.hub.connect(); }")
     expect(bell).to_have_attribute("aria-label", "Notifications, 1 unread")
     bell.click()
-    expect(page.locator("#bell-list li.unread")).to_have_text(["Sent while you were away"])
+    # Screen readers hear the state ("Unread: ..."), which is otherwise only a style.
+    expect(page.locator("#bell-list li.unread")).to_have_text(["Unread: Sent while you were away"])
+    expect(page.get_by_role("button", name="Unread: Sent while you were away")).to_be_visible()
     expect(page.locator("#bell-list li")).to_have_count(4)  # no duplicates of what it already had
 
 

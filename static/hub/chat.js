@@ -17,6 +17,15 @@ function newClientId() {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
+// Error messages from the server name payload fields (`name`); people know the form's labels.
+const FIELD_LABELS = { "`name`": "The name", "`username`": "The username", "`members`": "Members", "`body`": "The message" };
+
+function friendly(err) {
+  let text = err.message || "That did not work.";
+  for (const [field, label] of Object.entries(FIELD_LABELS)) text = text.replace(field, label);
+  return text;
+}
+
 // ---------------------------------------------------------------- lobby
 
 function initLobby(hub) {
@@ -26,9 +35,9 @@ function initLobby(hub) {
   function render() {
     const sorted = [...rooms.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
     list.replaceChildren(...sorted.map((room) => {
-      const badge = el("span", { className: "badge", textContent: String(room.unread) });
+      const badge = el("span", { className: "badge" }, String(room.unread),
+        el("span", { className: "visually-hidden", textContent: " unread" }));
       badge.hidden = !room.unread;
-      badge.setAttribute("aria-label", `${room.unread} unread`);
       const link = el("a", { href: `/chat/${encodeURIComponent(room.slug)}/`, textContent: room.name });
       const kind = el("span", { className: "kind", textContent: room.kind === "direct" ? "direct message" : room.kind });
       const item = el("li", {}, link, kind, badge);
@@ -54,7 +63,12 @@ function initLobby(hub) {
 
   function dialog(openId, dialogId, formId, errorId, submit) {
     const box = document.getElementById(dialogId);
-    document.getElementById(openId).addEventListener("click", () => box.showModal());
+    const form = document.getElementById(formId);
+    document.getElementById(openId).addEventListener("click", () => {
+      form.reset(); // a fresh dialog each time: no old values or error
+      document.getElementById(errorId).textContent = "";
+      box.showModal();
+    });
     box.querySelector("[data-close]").addEventListener("click", () => box.close());
     document.getElementById(formId).addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -65,7 +79,7 @@ function initLobby(hub) {
         box.close();
         location.assign(`/chat/${encodeURIComponent(data.room.slug)}/`);
       } catch (err) {
-        error.textContent = err.message || "That did not work.";
+        error.textContent = friendly(err);
       }
     });
   }
@@ -97,10 +111,17 @@ function initRoom(hub, root) {
   let oldestId = null;
   let loadingOlder = false;
   let noOlder = false;
+  let rejoining = false; // the first join shows the room; later ones follow a reconnect
 
   function time(iso) {
-    const node = el("time", { textContent: new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) });
+    const when = new Date(iso);
+    // Today: the time alone; earlier: with the day, so old messages are not ambiguous.
+    const today = when.toDateString() === new Date().toDateString();
+    const format = today ? { hour: "2-digit", minute: "2-digit" }
+      : { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" };
+    const node = el("time", { textContent: when.toLocaleString([], format) });
     node.dateTime = iso;
+    node.title = when.toLocaleString();
     return node;
   }
 
@@ -120,7 +141,10 @@ function initRoom(hub, root) {
       const del = el("button", { type: "button", className: "secondary", textContent: "Delete" });
       del.setAttribute("aria-label", "Delete message");
       del.addEventListener("click", () => {
-        if (confirm("Delete this message?")) room.request("delete", { id: m.id }).catch(showError);
+        if (confirm("Delete this message?")) {
+          room.request("delete", { id: m.id }).catch(showError);
+          input.focus(); // the message's buttons go away with it
+        }
       });
       item.append(el("span", { className: "actions" }, edit, del));
     }
@@ -154,7 +178,11 @@ function initRoom(hub, root) {
 
   function addMessages(batch, { scroll = true } = {}) {
     const stick = atBottom();
+    // A batch (the join, older history) is not news: keep screen readers from reading it out.
+    const quiet = batch.length > 1;
+    if (quiet) list.setAttribute("aria-live", "off");
     for (const m of batch) upsert(m);
+    if (quiet) setTimeout(() => list.setAttribute("aria-live", "polite"), 500);
     if (scroll && stick) list.scrollTop = list.scrollHeight;
   }
 
@@ -178,7 +206,7 @@ function initRoom(hub, root) {
   }
 
   function showError(err) {
-    errorBox.textContent = err.message || "Something went wrong.";
+    errorBox.textContent = friendly(err);
   }
 
   const room = hub.join(topic, {
@@ -196,6 +224,14 @@ function initRoom(hub, root) {
       present = new Map(data.present.map((u) => [u.id, u]));
       renderHere([...present.values()]);
       markRead();
+      // Back after a disconnect: `since` brought the new messages, but edits and deletes of
+      // ones already shown happened meanwhile too. Refresh the latest shown ones.
+      if (rejoining && lastId !== null) {
+        room.request("history", { before: lastId + 1, limit: 100 })
+          .then((recent) => addMessages(recent.messages, { scroll: false }))
+          .catch(() => {});
+      }
+      rejoining = true;
     },
     onError(err) {
       showError(err);
@@ -227,31 +263,70 @@ function initRoom(hub, root) {
     },
   });
 
-  // Sending: shown as pending at once, retried with the same client_id until the server has it.
-  async function deliver(clientId) {
-    const entry = pending.get(clientId);
-    if (!entry || entry.sending) return;
-    entry.sending = true;
+  // Sending: shown as pending at once, then sent one at a time in the order typed (so a
+  // burst keeps its order and a rate limit is waited out once, not raced by every message),
+  // retried with the same client_id until the server has it: stored once, never twice.
+  const outbox = []; // client ids, oldest first
+  let flushing = false;
+  const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+  function setPendingLabel(entry, text) {
+    entry.node.querySelector(".edited").textContent = text;
+  }
+
+  function markFailed(clientId, entry, err) {
+    entry.node.classList.add("failed");
+    setPendingLabel(entry, `not sent: ${err.message || "refused"}`);
+    const retry = el("button", { type: "button", className: "secondary", textContent: "Retry" });
+    const discard = el("button", { type: "button", className: "secondary", textContent: "Discard" });
+    retry.addEventListener("click", () => {
+      entry.node.classList.remove("failed");
+      setPendingLabel(entry, "sending…");
+      actions.remove();
+      outbox.push(clientId);
+      flush();
+    });
+    discard.addEventListener("click", () => {
+      pending.delete(clientId);
+      entry.node.remove();
+      if (!input.value.trim()) input.value = entry.body; // nothing typed is lost
+      input.focus();
+    });
+    const actions = el("span", { className: "actions" }, retry, discard);
+    entry.node.append(actions);
+  }
+
+  async function flush() {
+    if (flushing) return;
+    flushing = true;
     try {
-      const data = await room.request("send", { body: entry.body, client_id: clientId });
-      upsert(data.message);
-      errorBox.textContent = "";
-    } catch (err) {
-      entry.sending = false;
-      if (err.code === "disconnected" || err.code === "timeout") return; // retried on "ready"
-      if (err.code === "rate_limited") {
-        showError(err);
-        setTimeout(() => deliver(clientId), Math.ceil((err.retryAfter || 1) * 1000));
-        return;
+      while (outbox.length) {
+        const clientId = outbox[0];
+        const entry = pending.get(clientId);
+        if (!entry) { outbox.shift(); continue; }
+        try {
+          const data = await room.request("send", { body: entry.body, client_id: clientId });
+          outbox.shift();
+          upsert(data.message);
+          errorBox.textContent = "";
+        } catch (err) {
+          if (err.code === "disconnected" || err.code === "timeout") return; // flushed again on "ready"
+          if (err.code === "rate_limited") {
+            errorBox.textContent = `Sending slowly to stay within the rate limit (${outbox.length} waiting).`;
+            await sleep(Math.ceil((err.retryAfter || 1) * 1000));
+            continue;
+          }
+          outbox.shift(); // refused for good (too long, no longer a member): say so, keep the rest going
+          markFailed(clientId, entry, err);
+          showError(err);
+        }
       }
-      entry.node.classList.add("failed");
-      showError(err);
+    } finally {
+      flushing = false;
     }
   }
 
-  hub.on("ready", () => {
-    for (const clientId of pending.keys()) deliver(clientId);
-  });
+  hub.on("ready", () => flush());
 
   function send() {
     const body = input.value.trim();
@@ -265,8 +340,9 @@ function initRoom(hub, root) {
       el("span", { className: "body", textContent: body }));
     list.append(node);
     list.scrollTop = list.scrollHeight;
-    pending.set(clientId, { body, node, sending: false });
-    deliver(clientId);
+    pending.set(clientId, { body, node });
+    outbox.push(clientId);
+    flush();
   }
 
   document.getElementById("composer").addEventListener("submit", (event) => {

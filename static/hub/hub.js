@@ -123,7 +123,10 @@ export class Hub {
       location.assign(`${this.loginUrl}?next=${encodeURIComponent(location.pathname)}`);
       return;
     }
-    if (this.stopped) return;
+    if (this.stopped) {
+      this.setState("idle");
+      return;
+    }
     this.setState("reconnecting");
     // Flooding or too many tabs: wait longer than the usual first retry.
     const floor = event.code === CLOSE_FLOODING ? 10000 : 0;

@@ -23,7 +23,8 @@ function renderBell() {
   const list = document.getElementById("bell-list");
   const newest = [...items.values()].sort((a, b) => b.id - a.id).slice(0, PANEL_SIZE);
   list.replaceChildren(...newest.map((n) => {
-    const button = el("button", { type: "button", textContent: n.verb });
+    const button = el("button", { type: "button" },
+      el("span", { className: "visually-hidden", textContent: n.unread ? "Unread: " : "Read: " }), n.verb);
     button.addEventListener("click", () => markRead(n));
     const item = el("li", { className: n.unread ? "unread" : "read" }, button);
     item.dataset.id = n.id;
@@ -76,6 +77,23 @@ function onNotificationEvent(event, payload) {
   syncListPage(event, payload);
 }
 
+// "2026-11-25 19:12" in the reader's time zone (the page renders the server's until this runs).
+function stamp(iso) {
+  const d = new Date(iso);
+  const two = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+function initListPage() {
+  const list = document.getElementById("notification-page-list");
+  if (!list) return;
+  for (const time of list.querySelectorAll("time[datetime]")) time.textContent = stamp(time.dateTime);
+  list.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-mark-read]");
+    if (button) channel.request("read", { ids: [Number(button.dataset.markRead)] }).catch(() => {});
+  });
+}
+
 // The /notifications/ page, when open: new items appear on page 1; read state and the count follow every tab.
 function syncListPage(event, payload) {
   const list = document.getElementById("notification-page-list");
@@ -89,9 +107,10 @@ function syncListPage(event, payload) {
     const item = el("li", { className: `unread level-${n.level}` },
       el("span", { className: "state", textContent: "Unread" }), " ", label);
     if (n.actor) item.append(" ", el("span", { className: "meta", textContent: `from ${n.actor.username}` }));
-    const time = el("time", { className: "meta", dateTime: n.created_at,
-                               textContent: new Date(n.created_at).toLocaleString() });
-    item.append(" ", time);
+    const time = el("time", { className: "meta", dateTime: n.created_at, textContent: stamp(n.created_at) });
+    const read = el("button", { type: "button", className: "secondary small", textContent: "Mark read" });
+    read.dataset.markRead = n.id;
+    item.append(" ", time, " ", read);
     item.dataset.id = n.id;
     list.prepend(item);
     document.getElementById("notification-page-empty").hidden = true;
@@ -100,6 +119,7 @@ function syncListPage(event, payload) {
       if (payload.read_ids === "all" || payload.read_ids.includes(Number(item.dataset.id))) {
         item.classList.replace("unread", "read");
         item.querySelector(".state").textContent = "Read";
+        item.querySelector("[data-mark-read]")?.remove();
       }
     }
   }
@@ -129,7 +149,7 @@ function renderBanners() {
       hubRef.request("announcements", "dismiss", { id: a.id }).catch(() => {});
     });
     const text = el("div", { className: "text" },
-      el("span", { className: "title", textContent: a.title }), el("span", { className: "body", textContent: a.body }));
+      el("strong", { className: "title", textContent: a.title }), " ", el("span", { className: "body", textContent: a.body }));
     const node = el("div", { className: "announcement" }, text, dismiss);
     node.dataset.level = a.level;
     node.dataset.id = a.id;
@@ -165,9 +185,16 @@ export function init(hub) {
   document.addEventListener("click", (event) => {
     if (!panel.hidden && !panel.contains(event.target) && !bell.contains(event.target)) showPanel(false);
   });
+  // Keyboard users tabbing on past the panel leave it: close it, as a click outside would.
+  panel.addEventListener("focusout", (event) => {
+    if (event.relatedTarget && !panel.contains(event.relatedTarget) && !bell.contains(event.relatedTarget)) {
+      showPanel(false);
+    }
+  });
   document.getElementById("bell-read-all").addEventListener("click", () => {
     channel.request("read_all", {}).catch(() => {});
   });
+  initListPage();
   channel = hub.join("notifications", {
     payload: () => (lastId === null ? {} : { since: lastId }),
     onJoin(data) {
@@ -177,9 +204,18 @@ export function init(hub) {
         hub.rejoin("notifications");
         return;
       }
+      const resumed = lastId !== null;
       for (const n of data.items) remember(n);
       unread = data.unread;
       renderBell();
+      // Back after a disconnect: items already shown may have been read in another tab
+      // meanwhile. The newest page says how they stand now.
+      if (resumed) {
+        channel.request("list", { limit: PANEL_SIZE }).then((fresh) => {
+          for (const n of fresh.items) items.set(n.id, n);
+          renderBell();
+        }).catch(() => {});
+      }
     },
     onEvent: onNotificationEvent,
   });
