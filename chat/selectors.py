@@ -106,5 +106,6 @@ def users_by_username(*, usernames):
         ignoring_case = Q()
         for name in missing:
             ignoring_case |= Q(username__iexact=name)
-        found += [user for user in users.filter(ignoring_case) if user.pk not in {u.pk for u in found}]
+        found_ids = {user.pk for user in found}
+        found += [user for user in users.filter(ignoring_case) if user.pk not in found_ids]
     return found

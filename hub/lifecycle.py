@@ -18,25 +18,18 @@ def add_listener(listener):
         _listeners.append(listener)
 
 
-async def notify(hook, conn, *args):
+async def notify(hook, *args):
     """Call `hook` on every listener; one failing listener must not break the socket or the others."""
     for listener in _listeners:
         method = getattr(listener, hook, None)
         if method is None:
             continue
         try:
-            await method(conn, *args)
+            await method(*args)
         except Exception:
             logger.exception("lifecycle listener %r failed in %s", listener, hook)
 
 
 async def shutdown():
     """Tell every listener the server is stopping (daphne's shutdown calls this)."""
-    for listener in _listeners:
-        method = getattr(listener, "shutdown", None)
-        if method is None:
-            continue
-        try:
-            await method()
-        except Exception:
-            logger.exception("lifecycle listener %r failed in shutdown", listener)
+    await notify("shutdown")

@@ -6,6 +6,7 @@ so the daphne processes that end-to-end tests start share it.
 
 import atexit
 import os
+import pathlib
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
@@ -31,11 +32,11 @@ WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def _remove_sqlite_side_files():
+def _remove_sqlite_side_files(name=DATABASES["default"].get("TEST", {}).get("NAME")):  # noqa: F405
     # pytest-django deletes the test database file, SQLite's WAL files stay behind.
     for suffix in ("-wal", "-shm"):
-        path = VAR_DIR / f"test-{os.getpid()}.sqlite3{suffix}"  # noqa: F405
-        path.unlink(missing_ok=True)
+        pathlib.Path(f"{name}{suffix}").unlink(missing_ok=True)
 
 
-atexit.register(_remove_sqlite_side_files)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    atexit.register(_remove_sqlite_side_files)

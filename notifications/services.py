@@ -141,9 +141,10 @@ def _check_announcement_args(title, body, level, expires_at):
     if expires_at is not None:
         if not isinstance(expires_at, datetime) or timezone.is_naive(expires_at):
             raise ValueError("expires_at must be a timezone-aware datetime")
-        if expires_at <= timezone.now():
+        now = timezone.now()
+        if expires_at <= now:
             raise ValueError("expires_at is in the past")
-        if expires_at - timezone.now() > MAX_ANNOUNCEMENT_LIFETIME:
+        if expires_at - now > MAX_ANNOUNCEMENT_LIFETIME:
             raise ValueError("expires_at is more than 100 years away; leave it out for no expiry")
 
 

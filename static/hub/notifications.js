@@ -43,7 +43,8 @@ function safeUrl(url) {
 
 function markRead(n) {
   if (n.unread) channel.request("read", { ids: [n.id] }).catch(() => {});
-  if (safeUrl(n.url)) location.assign(safeUrl(n.url));
+  const url = safeUrl(n.url);
+  if (url) location.assign(url);
 }
 
 function remember(n) {
@@ -103,7 +104,8 @@ function syncListPage(event, payload) {
   if (event === "new" && list.dataset.page === "1") {
     const n = payload.notification;
     if (list.querySelector(`li[data-id="${n.id}"]`)) return;
-    const label = safeUrl(n.url) ? el("a", { href: safeUrl(n.url), textContent: n.verb }) : document.createTextNode(n.verb);
+    const url = safeUrl(n.url);
+    const label = url ? el("a", { href: url, textContent: n.verb }) : document.createTextNode(n.verb);
     const item = el("li", { className: `unread level-${n.level}` },
       el("span", { className: "state", textContent: "Unread" }), " ", label);
     if (n.actor) item.append(" ", el("span", { className: "meta", textContent: `from ${n.actor.username}` }));
