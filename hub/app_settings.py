@@ -1,0 +1,75 @@
+"""The socket's limits, rates and sizes: each written here once (django-allauth's app_settings pattern).
+
+`from hub import app_settings`, then `app_settings.MAX_TOPICS_PER_SOCKET`. Values backed by an
+environment setting (see README's Configuration) are properties, read on each use so tests
+can change them; the others are fixed parts of the protocol.
+"""
+
+from django.conf import settings
+
+
+class AppSettings:
+    # --- the envelope (docs/protocol.md "Envelope")
+    MAX_REF_LENGTH = 64
+    """A `ref` is at most this many characters."""
+    MAX_TOPIC_LENGTH = 200
+    """A `topic` is at most this many characters."""
+    MAX_EVENT_LENGTH = 64
+    """An `event` is at most this many characters."""
+
+    # --- one socket
+    MAX_TOPICS_PER_SOCKET = 200
+    """Topics one socket may have joined at once; the next `join` is `bad_request`."""
+    FLOOD_MAX_FAILURES = 50
+    """Failed or refused frames within FLOOD_WINDOW_SECS that close the socket with 4429."""
+    FLOOD_WINDOW_SECS = 10.0
+    SESSION_CHECK_MAX_SECS = 300
+    """However HUB_SESSION_CHECK_SECS is set, a socket re-checks its session at least this often."""
+    SHUTDOWN_GRACE_SECS = 2.0
+    """At shutdown, how long closed sockets get to run their disconnect before being cancelled."""
+
+    @property
+    def USERNAME_MAX_LENGTH(self):
+        """The user model's username length (150 for Django's User): longer names cannot exist."""
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        return user_model._meta.get_field(user_model.USERNAME_FIELD).max_length
+
+    @property
+    def HEARTBEAT_SECS(self):
+        """HUB_HEARTBEAT: seconds between client heartbeats (sent to clients in `hello`)."""
+        return settings.HUB_HEARTBEAT
+
+    @property
+    def PRESENCE_TTL_SECS(self):
+        """HUB_PRESENCE_TTL: seconds without a frame before a socket is closed 4408 and its presence expires."""
+        return settings.HUB_PRESENCE_TTL
+
+    @property
+    def MAX_FRAME_BYTES(self):
+        """HUB_MAX_FRAME: the largest client frame."""
+        return settings.HUB_MAX_FRAME
+
+    @property
+    def FRAME_RATE(self):
+        """HUB_FRAME_RATE: frames one socket may send, as COUNT/SECONDS (a token bucket)."""
+        return settings.HUB_FRAME_RATE
+
+    @property
+    def MAX_SOCKETS_PER_USER(self):
+        """HUB_MAX_SOCKETS_PER_USER: open sockets per user; the next one closes with 4429."""
+        return settings.HUB_MAX_SOCKETS_PER_USER
+
+    @property
+    def SESSION_CHECK_SECS(self):
+        """HUB_SESSION_CHECK_SECS, capped at SESSION_CHECK_MAX_SECS."""
+        return min(settings.HUB_SESSION_CHECK_SECS, self.SESSION_CHECK_MAX_SECS)
+
+
+_app_settings = AppSettings()
+
+
+def __getattr__(name):
+    # PEP 562: `app_settings.X` on the module reads the property each time.
+    return getattr(_app_settings, name)

@@ -1,0 +1,28 @@
+"""Presence's limits and timings: each written here once (django-allauth's app_settings pattern).
+
+`from presence import app_settings`, then `app_settings.COALESCE_SECS`.
+"""
+
+
+class AppSettings:
+    STATUSES = ("online", "away")
+    """What a connection may say of itself (a heartbeat's or `set`'s `status`)."""
+    QUERY_MAX_USERS = 200
+    """Usernames one `query` may ask about."""
+    COALESCE_SECS = 0.25
+    """Diffs are buffered per process and flushed as one push per set this often."""
+    STORM_ENTRIES = 50
+    """A window with this many changed users in one set is a storm ..."""
+    STORM_COALESCE_SECS = 1.0
+    """... and stretches the next window to this, so frames stay O(sockets) per window."""
+    SWEEP_BATCH = 500
+    """Expired connections removed per sweep script call."""
+    SWEEP_MAX_BATCHES = 20
+    """Batches per sweep run (10,000 dead connections); the next run goes on."""
+
+
+_app_settings = AppSettings()
+
+
+def __getattr__(name):
+    return getattr(_app_settings, name)
