@@ -5,14 +5,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from chat import app_settings
+
 ROOM_KINDS = ("public", "private", "direct")
-BODY_MAX_LENGTH = 4000
-CLIENT_ID_MAX_LENGTH = 64
 
 
 class Room(models.Model):
-    slug = models.SlugField(max_length=80, unique=True)
-    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=app_settings.ROOM_SLUG_MAX_LENGTH, unique=True)
+    name = models.CharField(max_length=app_settings.ROOM_NAME_MAX_LENGTH)
     kind = models.CharField(max_length=10, choices=[(k, k) for k in ROOM_KINDS], default="public")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -42,11 +42,11 @@ class Membership(models.Model):
 class Message(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    body = models.TextField(max_length=BODY_MAX_LENGTH)
+    body = models.TextField(max_length=app_settings.BODY_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
-    client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
+    client_id = models.CharField(max_length=app_settings.CLIENT_ID_MAX_LENGTH, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

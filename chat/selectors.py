@@ -3,11 +3,10 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, Q
 
+from chat import app_settings
+from hub.paging import rows_after
 from chat.models import Membership, Message, Room
 from chat.serializers import room_dict
-
-SINCE_LIMIT = 500
-JOIN_NEWEST = 50
 
 
 def room_get(*, slug):
@@ -28,6 +27,17 @@ def room_members(*, room, usernames=None):
     if usernames is not None:
         users = users.filter(username__in=usernames)
     return list(users)
+
+
+def direct_members(*, room):
+    """The two members of a direct room (its name depends on who looks); None for other rooms."""
+    return room_members(room=room) if room.kind == "direct" else None
+
+
+def room_for_user(*, room, user):
+    """The ROOM dict of one room as `user` sees it (unread count, last message, direct name)."""
+    return room_dict(room, user, unread=room_unread(room=room, user=user),
+                     last_message_id=room_last_message_id(room=room), members=direct_members(room=room))
 
 
 def room_unread(*, room, user):
@@ -74,13 +84,13 @@ def _messages(room):
 
 
 def messages_since(*, room, since):
-    rows = list(_messages(room).filter(id__gt=since).order_by("id")[: SINCE_LIMIT + 1])
-    return rows[:SINCE_LIMIT], len(rows) > SINCE_LIMIT
+    """Up to SINCE_LIMIT messages after id `since`, oldest first, and whether there were more."""
+    return rows_after(_messages(room), since=since, limit=app_settings.SINCE_LIMIT)
 
 
 def messages_before(*, room, before=None, limit=None):
     """The `limit` (default JOIN_NEWEST) messages before id `before` (or the newest), oldest first."""
-    limit = limit or JOIN_NEWEST
+    limit = limit or app_settings.JOIN_NEWEST
     rows = _messages(room)
     if before is not None:
         rows = rows.filter(id__lt=before)
@@ -93,19 +103,5 @@ def message_get(*, room, message_id):
     return _messages(room).filter(pk=message_id).first()
 
 
-def users_by_username(*, usernames):
-    """Active users by username; a name typed in another case still finds its user.
-
-    Exact names first (the username index); only names not found that way are matched
-    ignoring case (allauth keeps usernames unique regardless of case).
-    """
-    users = get_user_model().objects.filter(is_active=True)
-    found = list(users.filter(username__in=usernames))
-    missing = set(usernames) - {user.username for user in found}
-    if missing:
-        ignoring_case = Q()
-        for name in missing:
-            ignoring_case |= Q(username__iexact=name)
-        found_ids = {user.pk for user in found}
-        found += [user for user in users.filter(ignoring_case) if user.pk not in found_ids]
-    return found
+def message_by_client_id(*, room, author, client_id):
+    return _messages(room).filter(author=author, client_id=client_id).first()

@@ -1,12 +1,7 @@
-"""PROTOCOL.md's MESSAGE and ROOM objects."""
+"""docs/protocol.md's MESSAGE and ROOM objects."""
 
-from datetime import timezone
-
+from hub.protocol import iso
 from hub.users import display_name, user_dict
-
-
-def iso(dt):
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if dt else None
 
 
 def message_dict(message):

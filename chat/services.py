@@ -1,22 +1,28 @@
-"""Writes: rooms, direct rooms, messages, read markers. Live pushes go out after commit."""
+"""Writes: rooms, direct rooms, messages, read markers, typing. Live pushes go out after commit.
+
+The socket handlers (chat.topics), the views, the admin and other apps all call these:
+one way to do each thing. Bad input raises a hub.errors.HubError subclass.
+"""
 
 import re
+import time
 
+from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 import notifications
-from chat import selectors
-from chat.models import BODY_MAX_LENGTH, Membership, Message, Room
+from chat import app_settings, selectors
+from chat.models import Membership, Message, Room
 from chat.serializers import message_dict, room_dict
 from hub.errors import BadRequest, Forbidden, Internal, NotFound
-from hub.push import group_send_many, push_message, send_batch, send_on_commit, topic_group
-from hub.users import user_dict
+from hub.push import apush_to_topic, push_each, push_to_topic, push_to_users, topic_group
+from hub.redis import get_async_redis, key
+from hub.users import unknown_usernames, user_dict, users_by_username
+from presence import api as presence
 
 CHAT_TOPIC = "chat"
-MAX_MEMBERS_AT_CREATE = 100
-SLUG_ATTEMPTS = 3
 MENTION = re.compile(r"(?<![\w@])@([\w.@+-]{1,150})")
 
 
@@ -25,23 +31,25 @@ def lobby_group(slug):
     return topic_group(f"lobby:{slug}")
 
 
-def _push_room_added(room, users):
-    pushes = []
-    members = selectors.room_members(room=room) if room.kind == "direct" else None
-    for user in users:
-        pushes.append((user.pk, CHAT_TOPIC, "room", {"room": room_dict(room, user, members=members)}))
-    send_batch(pushes)
-
-
 def _short(text, length):
     return text if len(text) <= length else text[:length - 1] + "…"
 
 
+# --- rooms
+
+
+def _push_room_added(room, users):
+    """Each new member's `chat` sockets hear of the room, named as that member sees it."""
+    members = selectors.direct_members(room=room)
+    push_each((user.pk, CHAT_TOPIC, "room", {"room": room_dict(room, user, members=members)}) for user in users)
+
+
 def _unique_slug(name):
     """A free slug from the name: `dm-` stays reserved for direct rooms, clashes get `-2`, `-3`, ..."""
-    base = slugify(name)[:60] or "room"
+    length = app_settings.ROOM_SLUG_BASE_LENGTH
+    base = slugify(name)[:length] or "room"
     if base.startswith("dm-"):
-        base = f"room-{base}"[:60]
+        base = f"room-{base}"[:length]
     taken = set(Room.objects.filter(slug__startswith=base).values_list("slug", flat=True))
     slug, n = base, 1
     while slug in taken:
@@ -50,26 +58,30 @@ def _unique_slug(name):
     return slug
 
 
+def room_name_clean(name):
+    """A room name trimmed, or BadRequest when it is empty or too long."""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name or len(name) > app_settings.ROOM_NAME_MAX_LENGTH:
+        raise BadRequest(f"A room name is 1 to {app_settings.ROOM_NAME_MAX_LENGTH} characters.")
+    return name
+
+
 def room_create(*, creator, name, private, member_usernames):
     """A new public or private room with the creator and the named members."""
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise BadRequest("A room name is 1 to 100 characters.")
-    if len(member_usernames) > MAX_MEMBERS_AT_CREATE:
-        raise BadRequest(f"At most {MAX_MEMBERS_AT_CREATE} members at once.")
-    members = selectors.users_by_username(usernames=set(member_usernames))
-    known = {u.username.lower() for u in members}
-    unknown = {name for name in member_usernames if name.lower() not in known}
+    name = room_name_clean(name)
+    if len(member_usernames) > app_settings.MAX_MEMBERS_AT_CREATE:
+        raise BadRequest(f"At most {app_settings.MAX_MEMBERS_AT_CREATE} members at once.")
+    members = users_by_username(usernames=member_usernames)
+    unknown = unknown_usernames(member_usernames, members)
     if unknown:
-        raise NotFound(f"No such user: {', '.join(sorted(unknown))}.")
+        raise NotFound(f"No such user: {', '.join(unknown)}.")
     users = list({u.pk: u for u in [creator, *members]}.values())
-    for attempt in range(SLUG_ATTEMPTS):
+    for _ in range(app_settings.SLUG_ATTEMPTS):
         try:
             with transaction.atomic():
                 room = Room.objects.create(slug=_unique_slug(name), name=name,
                                            kind="private" if private else "public", created_by=creator)
-                Membership.objects.bulk_create([Membership(room=room, user=u) for u in users])
-                send_on_commit(_push_room_added, room, users)
+                members_add(room=room, users=users)
             return room
         except IntegrityError:
             continue  # someone took the same slug between our check and insert: pick again
@@ -78,7 +90,7 @@ def room_create(*, creator, name, private, member_usernames):
 
 def dm_open(*, user, username):
     """The one direct room of two users, created on first use (a unique slug guards the race)."""
-    other = next(iter(selectors.users_by_username(usernames=[username])), None)
+    other = next(iter(users_by_username(usernames=[username])), None)
     if other is None:
         raise NotFound(f"No such user: {username}.")
     if other.pk == user.pk:
@@ -91,13 +103,30 @@ def dm_open(*, user, username):
     try:
         with transaction.atomic():
             # Usernames run to 150 characters; a room name to 100.
-            name = f"{_short(user.username, 48)} & {_short(other.username, 48)}"
+            part = app_settings.DM_NAME_PART_LENGTH
+            name = f"{_short(user.username, part)} & {_short(other.username, part)}"
             room = Room.objects.create(slug=slug, name=name, kind="direct", created_by=user)
             Membership.objects.bulk_create([Membership(room=room, user=user), Membership(room=room, user=other)])
-            send_on_commit(_push_room_added, room, [user, other])
+            _push_room_added(room, [user, other])
     except IntegrityError:
         return selectors.room_get(slug=slug), False
     return room, True
+
+
+def members_add(*, room, users):
+    """Make users members of a public or private room; each new member's open lobbies list it at once.
+
+    Returns the users who were not members before.
+    """
+    if room.kind == "direct":
+        raise BadRequest("A direct conversation has exactly its two people.")
+    users = list({user.pk: user for user in users}.values())
+    existing = set(Membership.objects.filter(room=room, user__in=users).values_list("user_id", flat=True))
+    added = [user for user in users if user.pk not in existing]
+    with transaction.atomic():
+        Membership.objects.bulk_create([Membership(room=room, user=user) for user in added])
+        _push_room_added(room, added)
+    return added
 
 
 def membership_ensure(*, room, user):
@@ -106,58 +135,93 @@ def membership_ensure(*, room, user):
     return created
 
 
-def clean_body(body):
+def room_join(*, room, user, since):
+    """A socket's join of a room: the room, its messages (after `since`, or the newest), and `more`."""
+    if room.kind == "public":
+        membership_ensure(room=room, user=user)
+    if since is None:
+        messages, _ = selectors.messages_before(room=room)
+        more = False  # without `since`, `more` is about gaps, not older history
+    else:
+        messages, more = selectors.messages_since(room=room, since=since)
+    return {"room": selectors.room_for_user(room=room, user=user), "messages": [message_dict(m) for m in messages],
+            "more": more}
+
+
+# --- messages
+
+
+def body_clean(body):
+    """A message body trimmed, or BadRequest when it is not a string, empty or too long."""
     if not isinstance(body, str):
         raise BadRequest("`body` must be a string.")
     body = body.strip()
     if not body:
         raise BadRequest("A message cannot be empty.")
-    if len(body) > BODY_MAX_LENGTH:
-        raise BadRequest(f"A message is at most {BODY_MAX_LENGTH} characters.")
+    if len(body) > app_settings.BODY_MAX_LENGTH:
+        raise BadRequest(f"A message is at most {app_settings.BODY_MAX_LENGTH} characters.")
     return body
 
 
 def message_send(*, room, author, body, client_id=None):
     """Store a message once per client_id; returns (message, created). Pushes after commit."""
-    body = clean_body(body)
+    body = body_clean(body)
     if room.kind != "public" and not selectors.room_is_member(room=room, user=author):
         # Joined while a member, removed since (the socket's join authorization is stale).
         raise Forbidden("You are no longer a member of this room.")
     if client_id is not None:
-        existing = _message_by_client_id(room, author, client_id)
+        existing = selectors.message_by_client_id(room=room, author=author, client_id=client_id)
         if existing is not None:
             return existing, False
     try:
         with transaction.atomic():
             message = Message.objects.create(room=room, author=author, body=body, client_id=client_id)
-            send_on_commit(_push_message, message)
+            _push_message(message)
     except IntegrityError:
         # A concurrent retry with the same client_id won the race between our lookup and
         # our insert (the unique constraint stopped a second row): answer with its message.
-        existing = _message_by_client_id(room, author, client_id)
+        existing = selectors.message_by_client_id(room=room, author=author, client_id=client_id)
         if existing is None:
             raise
         return existing, False
     return message, True
 
 
-def _message_by_client_id(room, author, client_id):
-    return Message.objects.filter(room=room, author=author, client_id=client_id).select_related("author", "room").first()
-
-
 def _push_message(message):
-    data = message_dict(message)
-    group_send_many([topic_group(message.room.topic)], push_message(message.room.topic, "message", {"message": data}))
+    room = message.room
+    push_to_topic(room.topic, "message", {"message": message_dict(message)})
     # One push for the lobby of every member; each socket counts its own unread (see chat.topics).
-    group_send_many([lobby_group(message.room.slug)], push_message(
-        CHAT_TOPIC, "_room_message", {"room": message.room.slug, "message_id": message.pk,
-                                      "author_id": message.author_id}))
+    push_to_topic(CHAT_TOPIC, "_room_message", {"room": room.slug, "message_id": message.pk,
+                                                "author_id": message.author_id}, group=lobby_group(room.slug))
+
+
+async def message_post(*, room, author, body, client_id=None):
+    """The socket's send: store the message once, then notify whoever should hear of it."""
+    message, created = await database_sync_to_async(message_send)(
+        room=room, author=author, body=body, client_id=client_id)
+    if created:
+        await message_notify(message)
+    return message
+
+
+async def message_notify(message):
+    """Notify whoever a new message concerns (mention_notify decides who); returns the notifications."""
+    room = message.room
+    if room.kind != "direct" and not _mentioned_names(message.body):
+        return []
+    # Who is looking matters only in a direct room (two people): never list a big room.
+    present = {entry["id"] for entry in await presence.list_present(room.topic)} if room.kind == "direct" else set()
+    return await database_sync_to_async(mention_notify)(message=message, present_user_ids=present)
+
+
+def _mentioned_names(body):
+    return {name.rstrip(".") for name in MENTION.findall(body)}
 
 
 def mention_notify(*, message, present_user_ids):
     """@username mentions of members, and direct messages to someone not looking, notify them."""
     room = message.room
-    names = {name.rstrip(".") for name in MENTION.findall(message.body)}
+    names = _mentioned_names(message.body)
     if room.kind == "direct":
         members = {u.pk: u for u in selectors.room_members(room=room)}  # the two of them
         recipients = {uid for uid in members if uid != message.author_id and uid not in present_user_ids}
@@ -169,41 +233,44 @@ def mention_notify(*, message, present_user_ids):
     recipients |= {u.pk for u in members.values() if u.username in names and u.pk != message.author_id}
     if not recipients:
         return []
-    author = _short(message.author.username, 100)  # keeps the verb within its 255 characters
+    author = _short(message.author.username, app_settings.MENTION_AUTHOR_LENGTH)  # the verb holds 255
     verb = (f"{author} sent you a message" if room.kind == "direct"
             else f"{author} mentioned you in {room.name}")
     return notifications.notify([members[uid] for uid in recipients], verb, actor=message.author, target=room,
                                 url=f"/chat/{room.slug}/", data={"room": room.slug, "message_id": message.pk})
 
 
-def _editable(message, user):
+def _changeable(room, user, message_id):
+    message = selectors.message_get(room=room, message_id=message_id)
     if message is None or message.deleted:
         raise NotFound("No such message.")
     if message.author_id != user.pk and not user.is_staff:
         raise Forbidden("Only the author or staff can change a message.")
+    return message
 
 
 def message_edit(*, room, user, message_id, body):
-    body = clean_body(body)
-    message = selectors.message_get(room=room, message_id=message_id)
-    _editable(message, user)
+    """Change a message's body (its author or staff); everyone in the room gets `edited`."""
+    body = body_clean(body)
+    message = _changeable(room, user, message_id)
     with transaction.atomic():
         message.body, message.edited_at = body, timezone.now()
         message.save(update_fields=["body", "edited_at"])
-        send_on_commit(group_send_many, [topic_group(room.topic)],
-                       push_message(room.topic, "edited", {"message": message_dict(message)}))
+        push_to_topic(room.topic, "edited", {"message": message_dict(message)})
     return message
 
 
 def message_delete(*, room, user, message_id):
-    message = selectors.message_get(room=room, message_id=message_id)
-    _editable(message, user)
+    """Mark a message deleted (its author or staff): the row and id stay, the body goes off the wire."""
+    message = _changeable(room, user, message_id)
     with transaction.atomic():
         message.deleted, message.edited_at = True, timezone.now()
         message.save(update_fields=["deleted", "edited_at"])
-        send_on_commit(group_send_many, [topic_group(room.topic)],
-                       push_message(room.topic, "deleted", {"message": message_dict(message)}))
+        push_to_topic(room.topic, "deleted", {"message": message_dict(message)})
     return message
+
+
+# --- read markers and typing
 
 
 def read_marker_move(*, room, user, up_to, conn_id):
@@ -217,8 +284,13 @@ def read_marker_move(*, room, user, up_to, conn_id):
         membership.last_read_id = up_to
         membership.save(update_fields=["last_read_id"])
         unread = selectors.room_unread(room=room, user=user)
-        send_on_commit(group_send_many, [topic_group(room.topic)], push_message(
-            room.topic, "read", {"user": user_dict(user), "up_to": up_to}, exclude_conn=conn_id))
-        send_on_commit(send_batch, [(user.pk, CHAT_TOPIC, "unread",
-                                     {"room": room.slug, "unread": unread, "last_message_id": last_id})])
+        push_to_topic(room.topic, "read", {"user": user_dict(user), "up_to": up_to}, exclude_conn=conn_id)
+        push_to_users([user.pk], CHAT_TOPIC, "unread", {"room": room.slug, "unread": unread, "last_message_id": last_id})
     return up_to
+
+
+async def typing_relay(*, room, user, typing, conn_id):
+    """Tell the room's others that `user` is (not) typing; beyond a few relays per second, quietly nothing."""
+    slot = key("typing", room.pk, user.pk, int(time.time() * app_settings.TYPING_RELAYS_PER_SEC))
+    if await get_async_redis().set(slot, 1, nx=True, px=2000):
+        await apush_to_topic(room.topic, "typing", {"user": user_dict(user), "typing": typing}, exclude_conn=conn_id)

@@ -4,7 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
-from chat import selectors
+from chat import app_settings, selectors
+from chat.serializers import room_name_for
 
 
 @login_required
@@ -16,7 +17,5 @@ def room_page(request, slug):
         # Rendered, not raised: a PermissionDenied would log a traceback for an ordinary refusal.
         return render(request, "403.html", {"message": "This room is private: only its members can open it."},
                       status=403)
-    members = selectors.room_members(room=room) if room.kind == "direct" else None
-    from chat.serializers import room_name_for
-
-    return render(request, "chat/room.html", {"room": room, "room_name": room_name_for(room, request.user, members)})
+    name = room_name_for(room, request.user, selectors.direct_members(room=room))
+    return render(request, "chat/room.html", {"room": room, "room_name": name, "chat_limits": app_settings})

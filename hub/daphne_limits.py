@@ -7,9 +7,8 @@ its factory is replaced before daphne builds it (the application module is
 imported first, by daphne's CLI and by runserver).
 """
 
-from django.conf import settings
-
-SHUTDOWN_GRACE_SECS = 2.0
+from hub import app_settings
+from hub.protocol import CLOSE_GOING_AWAY
 
 
 def install():
@@ -40,8 +39,8 @@ def install():
         protocol = ServerFramesUnlimitedProtocol
 
         def setProtocolOptions(self, **options):
-            options["maxMessagePayloadSize"] = settings.HUB_MAX_FRAME
-            options["maxFramePayloadSize"] = settings.HUB_MAX_FRAME
+            options["maxMessagePayloadSize"] = app_settings.MAX_FRAME_BYTES
+            options["maxFramePayloadSize"] = app_settings.MAX_FRAME_BYTES
             options["failByDrop"] = False
             super().setProtocolOptions(**options)
 
@@ -52,7 +51,7 @@ def install():
 def _close_sockets_on_shutdown(server, ws_protocol):
     """daphne cancels every application at shutdown and clients see 1006; say 1001 first.
 
-    Each socket is closed with 1001 and its consumer gets up to SHUTDOWN_GRACE_SECS to
+    Each socket is closed with 1001 and its consumer gets up to app_settings.SHUTDOWN_GRACE_SECS to
     run its disconnect (presence leaves) before daphne cancels what is left; then the
     lifecycle listeners' `shutdown()` runs (presence publishes its held-back diffs).
     """
@@ -65,7 +64,7 @@ def _close_sockets_on_shutdown(server, ws_protocol):
             if isinstance(protocol, ws_protocol.WebSocketProtocol) and protocol.state == protocol.STATE_OPEN:
                 # sendClose() refuses codes below 3000 other than 1000; 1001 is the
                 # protocol's own "going away", so send the frame one level lower.
-                protocol.sendCloseFrame(code=1001, isReply=False)
+                protocol.sendCloseFrame(code=CLOSE_GOING_AWAY, isReply=False)
         pending = [
             details["application_instance"]
             for details in self.connections.values()
@@ -76,7 +75,7 @@ def _close_sockets_on_shutdown(server, ws_protocol):
             from hub import lifecycle
 
             if pending:
-                await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECS)
+                await asyncio.wait(pending, timeout=app_settings.SHUTDOWN_GRACE_SECS)
             stragglers = [task for task in pending if not task.done()]
             for task in stragglers:
                 task.cancel()
@@ -84,7 +83,7 @@ def _close_sockets_on_shutdown(server, ws_protocol):
             # What the closed sockets left behind (presence leaves still coalescing) goes
             # out now: the process exits next, and Redis no longer knows these sockets.
             try:
-                await asyncio.wait_for(lifecycle.shutdown(), timeout=SHUTDOWN_GRACE_SECS)
+                await asyncio.wait_for(lifecycle.shutdown(), timeout=app_settings.SHUTDOWN_GRACE_SECS)
             except asyncio.TimeoutError:
                 pass
 

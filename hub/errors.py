@@ -1,4 +1,10 @@
-"""HubError and its subclasses: raised anywhere, turned into an error reply by the consumer alone."""
+"""HubError and its subclasses: the one kind of error services raise; the consumer alone turns them into replies.
+
+Views, the admin and management commands catch HubError and show its message (a form
+error, an HTTP 4xx, a CommandError). BadRequest is also a ValueError, so Python callers of
+the public API (`notifications.notify`, ...) may catch either. A TypeError means calling
+code passed the wrong kind of object (a bug), never bad input from a person.
+"""
 
 
 class HubError(Exception):
@@ -16,7 +22,7 @@ class HubError(Exception):
         return {"code": self.code, "message": self.message, **self.extra}
 
 
-class BadRequest(HubError):
+class BadRequest(HubError, ValueError):
     code = "bad_request"
     default_message = "Bad request."
 

@@ -21,11 +21,11 @@ from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis import asyncio as aioredis
 
+from hub.protocol import CLOSE_RESUME
+from hub.push import close_message
 from hub.redis import MAX_CONNECTIONS, POOL_WAIT_SECS
 
 logger = logging.getLogger(__name__)
-# Tells a consumer to close with 4500 ("reconnect and resume"): HubConsumer.hub_close.
-RESUME_MESSAGE = {"type": "hub.close", "code": 4500}
 
 # Messages in flight at once in one process: a push is consumed by every socket within
 # one pass of the event loop, so a short memory is enough; older entries just decode again.
@@ -61,7 +61,7 @@ def _resume_sockets_after_reconnect(outer, loop_layer, shard):
 
     redis-py re-subscribes by itself after a dropped connection, but whatever was
     published while it was down never arrives, and the sockets stay open, so their
-    clients would never ask for it. Each local socket is told to close with 4500;
+    clients would never ask for it. Each local socket is told to close with CLOSE_RESUME (4500);
     clients reconnect (with jittered backoff) and re-join with `since`.
     The hook is redis-py's own reconnect callback, `PubSub.on_connect`, which runs on
     every reconnect of the subscriber connection and never on its first connect.
@@ -79,7 +79,7 @@ def _resume_sockets_after_reconnect(outer, loop_layer, shard):
                 channels = list(loop_layer.channels.values())
                 logger.warning("the pub/sub connection to Redis came back; %d local sockets will resume",
                                len(channels))
-                message = outer.serialize(RESUME_MESSAGE)
+                message = outer.serialize(close_message(CLOSE_RESUME))
                 for queue in channels:
                     queue.put_nowait(message)
 
@@ -93,7 +93,7 @@ class BlockingRedisChannelLayer(RedisChannelLayer):
     """The list-based core layer (HUB_CHANNEL_LAYER=core), waiting for a free connection under a burst.
 
     channels-redis builds a plain redis-py pool, which raises "Too many connections" past
-    100 connections in use: a few hundred sockets connecting at once then fail with 4500.
+    100 connections in use: a few hundred sockets connecting at once then fail with CLOSE_RESUME.
     """
 
     def create_pool(self, index):

@@ -1,12 +1,19 @@
-"""Connection lifecycle hooks: how an app (presence) learns of every socket without the consumer naming it.
+"""Connection lifecycle hooks: how an app (presence) follows every socket without the consumer naming it.
 
 A listener is an object with any of these async methods:
-`connected(conn)`, `heartbeat(conn, status)`, `activity(conn)`, `disconnected(conn)`,
-and `shutdown()`, awaited once when the server stops, after its sockets have closed
-(presence sends the leaves it was still holding back).
+- `connected(conn)`: the socket is accepted and registered;
+- `activity(conn)`: the socket showed life (a heartbeat, or any frame after a quiet
+  heartbeat interval): extend whatever expires with it; at most once per interval;
+- `heartbeat(conn, payload)`: the client's heartbeat payload, as it came; raise a HubError
+  to refuse it (the client gets it as the heartbeat's reply);
+- `disconnected(conn)`: the socket closed;
+- `shutdown()`: awaited once when the server stops, after its sockets have closed
+  (presence sends the leaves it was still holding back).
 """
 
 import logging
+
+from hub.errors import HubError
 
 logger = logging.getLogger(__name__)
 _listeners = []
@@ -20,16 +27,32 @@ def add_listener(listener):
 
 async def notify(hook, *args):
     """Call `hook` on every listener; one failing listener must not break the socket or the others."""
+    await _call_each(hook, args, refusals=False)
+
+
+async def heartbeat(conn, payload):
+    """Hand a heartbeat's payload to every listener; re-raise the first HubError one of them raised."""
+    await _call_each("heartbeat", (conn, payload), refusals=True)
+
+
+async def shutdown():
+    """Tell every listener the server is stopping (daphne's shutdown calls this)."""
+    await notify("shutdown")
+
+
+async def _call_each(hook, args, *, refusals):
+    refused = None
     for listener in _listeners:
         method = getattr(listener, hook, None)
         if method is None:
             continue
         try:
             await method(*args)
+        except HubError as error:
+            if not refusals:
+                logger.exception("lifecycle listener %r failed in %s", listener, hook)
+            refused = refused or error  # bad input from the client: answered, not logged
         except Exception:
             logger.exception("lifecycle listener %r failed in %s", listener, hook)
-
-
-async def shutdown():
-    """Tell every listener the server is stopping (daphne's shutdown calls this)."""
-    await notify("shutdown")
+    if refused is not None and refusals:
+        raise refused

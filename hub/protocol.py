@@ -1,23 +1,25 @@
-"""The wire envelope: parsing, validation, reply shapes, and the named close codes."""
+"""The wire: envelope parsing and validation, reply shapes, times, and every close code, named once."""
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
-from hub.errors import BadRequest
+from hub import app_settings
+from hub.errors import BadRequest, TooLarge
+from hub.users import user_dict
 
 PROTOCOL_VERSION = 1
-MAX_REF_LENGTH = 64
-MAX_TOPIC_LENGTH = 200
-MAX_EVENT_LENGTH = 64
 HUB_TOPIC = "hub"
 
-# Close codes (PROTOCOL.md "Close codes"). 1009 and 1001 come from the server's
-# protocol layer (daphne/autobahn), never from the application.
-CLOSE_TOO_LARGE = 1009
-CLOSE_GOING_AWAY = 1001
-CLOSE_SESSION_ENDED = 4401
-CLOSE_IDLE = 4408
-CLOSE_FLOODING = 4429
+# Close codes (docs/protocol.md "Close codes"). 1009 and 1001 come from the server's
+# protocol layer (daphne/autobahn, see hub.daphne_limits): an application may only
+# close with 1000 or 3000-4999.
+CLOSE_GOING_AWAY = 1001  # the server is shutting down
+CLOSE_TOO_LARGE = 1009  # a client frame over HUB_MAX_FRAME
+CLOSE_SESSION_ENDED = 4401  # logout, expiry or deactivation while the socket was open
+CLOSE_IDLE = 4408  # no frame from the client within the presence TTL
+CLOSE_FLOODING = 4429  # too many failed frames, or too many sockets of one user
+CLOSE_RESUME = 4500  # pushes may have been lost (Redis restarted, ...): reconnect and re-join with `since`
 
 
 @dataclass
@@ -30,12 +32,17 @@ class Frame:
     ref: str | None = None
 
 
-def parse_frame(text):
-    """Parse one text frame; raise BadRequest with the best topic/ref we could read.
+def parse_frame(text, max_length):
+    """Parse one client frame (None for a binary one); raise a HubError carrying the best topic/ref we could read.
 
-    The raised error carries `topic` and `ref` attributes so the consumer can address
-    the failure reply even when the frame is only partly valid.
+    The error's `topic` and `ref` attributes let the consumer address the failure reply
+    even when the frame is only partly valid.
     """
+    if text is None:
+        raise _bad("Binary frames are not supported; send JSON text.")
+    if len(text) > max_length:
+        # daphne's protocol layer closes with 1009 first; other servers reach this check.
+        raise _addressed(TooLarge(f"Frame is larger than {max_length} bytes."))
     try:
         data = json.loads(text, parse_constant=_not_json)
     except (ValueError, RecursionError):
@@ -47,21 +54,21 @@ def parse_frame(text):
         raise _bad(f"Frame contains {problem}.")
     topic = data.get("topic")
     ref = data.get("ref")
-    good_topic = topic if isinstance(topic, str) and 0 < len(topic) <= MAX_TOPIC_LENGTH else HUB_TOPIC
+    good_topic = topic if isinstance(topic, str) and 0 < len(topic) <= app_settings.MAX_TOPIC_LENGTH else HUB_TOPIC
     if "ref" in data and ref is not None:
         if not isinstance(ref, str):
             raise _bad("`ref` must be a string.", topic=good_topic)
-        if len(ref) > MAX_REF_LENGTH:
-            raise _bad(f"`ref` is longer than {MAX_REF_LENGTH} characters.", topic=good_topic)
+        if len(ref) > app_settings.MAX_REF_LENGTH:
+            raise _bad(f"`ref` is longer than {app_settings.MAX_REF_LENGTH} characters.", topic=good_topic)
     if not isinstance(topic, str) or not topic:
         raise _bad("`topic` must be a non-empty string.", ref=ref)
-    if len(topic) > MAX_TOPIC_LENGTH:
-        raise _bad(f"`topic` is longer than {MAX_TOPIC_LENGTH} characters.", ref=ref)
+    if len(topic) > app_settings.MAX_TOPIC_LENGTH:
+        raise _bad(f"`topic` is longer than {app_settings.MAX_TOPIC_LENGTH} characters.", ref=ref)
     event = data.get("event")
     if not isinstance(event, str) or not event:
         raise _bad("`event` must be a non-empty string.", topic=topic, ref=ref)
-    if len(event) > MAX_EVENT_LENGTH:
-        raise _bad(f"`event` is longer than {MAX_EVENT_LENGTH} characters.", topic=topic, ref=ref)
+    if len(event) > app_settings.MAX_EVENT_LENGTH:
+        raise _bad(f"`event` is longer than {app_settings.MAX_EVENT_LENGTH} characters.", topic=topic, ref=ref)
     payload = data.get("payload", {})
     if not isinstance(payload, dict):
         raise _bad("`payload` must be a JSON object.", topic=topic, ref=ref)
@@ -98,10 +105,19 @@ def _unstorable_text(value):
 
 
 def _bad(message, topic=HUB_TOPIC, ref=None):
-    error = BadRequest(message)
+    return _addressed(BadRequest(message), topic, ref)
+
+
+def _addressed(error, topic=HUB_TOPIC, ref=None):
     error.topic = topic
     error.ref = ref
     return error
+
+
+def hello(conn_id, user, heartbeat_s):
+    """The first frame of every accepted socket."""
+    return push(HUB_TOPIC, "hello", {"protocol": PROTOCOL_VERSION, "conn": conn_id, "user": user_dict(user),
+                                     "heartbeat": heartbeat_s, "server_time": now_iso()})
 
 
 def push(topic, event, payload):
@@ -119,3 +135,14 @@ def error_reply(topic, ref, error):
 def encode(message):
     """Serialize a server frame; compact separators keep fan-out frames small."""
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def iso(dt):
+    """A time on the wire: ISO-8601 in UTC with a trailing Z ("2026-12-01T22:15:59.123456Z"), or None."""
+    if dt is None:
+        return None
+    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def now_iso():
+    return iso(datetime.now(timezone.utc))

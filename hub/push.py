@@ -1,9 +1,16 @@
-"""Pushes to sockets through the channel layer, from sync or async code.
+"""Pushes to sockets through the channel layer: the one way every app sends a live event.
 
-Group names are made here and only here (channels allows `[a-zA-Z0-9-_.]` and
-at most 100 characters, so topic names like "room:general" are mapped).
-Fan-out to many groups is one pipelined round trip of PUBLISH commands, not one
-round trip per group.
+    push_to_topic(topic, event, payload)            every socket joined to `topic`
+    push_to_users(user_ids, topic, event, payload)  every socket of these users joined to `topic`
+    push_each([(user_id, topic, event, payload)])   a different payload per user, one round trip
+
+From sync code these wait for the current transaction to commit (`on_commit=True`, the
+default): a rolled-back write pushes nothing, and a push that fails after the commit is
+logged, not raised (the row is stored; clients catch up when they re-join with `since`).
+Outside a transaction they send at once. Async code uses `apush_to_topic`/`apush_to_users`,
+which send at once. Group names are made here and only here (channels allows
+`[a-zA-Z0-9-_.]` and at most 100 characters, so topic names like "room:general" are
+mapped). Fan-out to many groups is one pipelined round trip of PUBLISH commands.
 """
 
 import asyncio
@@ -16,14 +23,19 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from hub import protocol
 from hub.redis import get_async_redis, get_sync_redis
 
 logger = logging.getLogger(__name__)
 
 PUSH_TYPE = "hub.push"  # handled by HubConsumer.hub_push
 CLOSE_TYPE = "hub.close"  # handled by HubConsumer.hub_close
+ENCODED_FRAME_KEY = "hub.encoded_frame"
 _UNSAFE = re.compile(r"[^a-zA-Z0-9\-_.]")
 MAX_GROUP_LENGTH = 99
+
+
+# --- group names
 
 
 def _group(kind, name):
@@ -47,9 +59,113 @@ def topic_group(topic):
     return _group("t", topic.replace(":", "."))
 
 
-def push_message(topic, event, payload, **extra):
-    """A layer message for HubConsumer.hub_push; `extra` is seen by Topic.on_push only."""
-    return {"type": PUSH_TYPE, "topic": topic, "event": event, "payload": payload, **extra}
+# --- layer messages
+
+
+def push_message(topic, event, payload, *, exclude_conn=None):
+    """A layer message for HubConsumer.hub_push; `exclude_conn` is read by Topic.on_push filters only."""
+    message = {"type": PUSH_TYPE, "topic": topic, "event": event, "payload": payload}
+    if exclude_conn is not None:
+        message["exclude_conn"] = exclude_conn
+    return message
+
+
+def close_message(code):
+    """A layer message that closes every socket it reaches with `code` (HubConsumer.hub_close)."""
+    return {"type": CLOSE_TYPE, "code": code}
+
+
+def encoded_push(message, payload):
+    """The text frame of a layer push as one socket's handler let it through (`payload`).
+
+    An unchanged payload is the same frame for every socket of this process (hub.layers
+    hands them all one decoded message), so it is encoded once and kept on the message
+    under a key no push_message() field can take.
+    """
+    if payload is not message["payload"]:
+        return protocol.encode(protocol.push(message["topic"], message["event"], payload))
+    frame = message.get(ENCODED_FRAME_KEY)
+    if frame is None:
+        frame = message[ENCODED_FRAME_KEY] = protocol.encode(protocol.push(message["topic"], message["event"], payload))
+    return frame
+
+
+# --- the pushes apps send
+
+
+def push_to_topic(topic, event, payload, *, on_commit=True, group=None, exclude_conn=None):
+    """Push to every socket joined to `topic` (those subscribed to `group` when given, e.g. a lobby)."""
+    message = push_message(topic, event, payload, exclude_conn=exclude_conn)
+    _send(lambda: publish([group or topic_group(topic)], message), on_commit)
+
+
+def push_to_users(user_ids, topic, event, payload, *, on_commit=True):
+    """Push to every socket of these users that joined `topic`."""
+    groups = [user_group(uid) for uid in user_ids]
+    message = push_message(topic, event, payload)
+    _send(lambda: publish(groups, message), on_commit)
+
+
+def push_each(pushes, *, on_commit=True):
+    """Different pushes to different users in one round trip: `[(user_id, topic, event, payload)]`.
+
+    E.g. one notification per recipient, each with that recipient's own unread count.
+    """
+    pairs = [(user_group(uid), push_message(topic, event, payload)) for uid, topic, event, payload in pushes]
+    _send(lambda: publish_pairs(pairs), on_commit)
+
+
+async def apush_to_topic(topic, event, payload, *, group=None, exclude_conn=None):
+    """push_to_topic() for async code: sent at once."""
+    await apublish([group or topic_group(topic)], push_message(topic, event, payload, exclude_conn=exclude_conn))
+
+
+async def apush_to_users(user_ids, topic, event, payload):
+    """push_to_users() for async code: sent at once."""
+    await apublish([user_group(uid) for uid in user_ids], push_message(topic, event, payload))
+
+
+def send_to_user(user, topic, event, payload):
+    """Push `event` to every socket of `user` that joined `topic`, from sync or async code.
+
+    Called inside a running event loop it schedules the push and returns a task
+    (await it to know it was sent); otherwise it sends before returning (after the
+    commit when called inside a transaction).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        push_to_users([_user_id(user)], topic, event, payload)
+        return None
+    return asyncio.ensure_future(asend_to_user(user, topic, event, payload))
+
+
+async def asend_to_user(user, topic, event, payload):
+    """Push `event` to every socket of `user` that joined `topic`."""
+    await apush_to_users([_user_id(user)], topic, event, payload)
+
+
+def _user_id(user):
+    return user if isinstance(user, int) else user.pk
+
+
+def _send(send, on_commit):
+    if not on_commit:
+        send()
+        return
+
+    def send_logged():
+        # The row is already committed and clients resume with `since`, so a Redis outage
+        # must not turn a successful write into an error.
+        try:
+            send()
+        except Exception:
+            logger.warning("live push failed; clients will catch up on their next join", exc_info=True)
+
+    transaction.on_commit(send_logged)
+
+
+# --- the layer underneath
 
 
 def _pubsub_channel(group):
@@ -58,18 +174,45 @@ def _pubsub_channel(group):
     return f"{prefix}__group__{group}"
 
 
-def _can_pipeline(layer):
+def _can_pipeline():
     config = settings.CHANNEL_LAYERS["default"]
     return config["BACKEND"].endswith("RedisPubSubChannelLayer") and len(config["CONFIG"]["hosts"]) == 1
 
 
-async def agroup_send_many(groups, message):
-    """Send one message to many groups in one pipelined round trip."""
+def publish(groups, message):
+    """Send one layer message to many groups from sync code, in one pipelined round trip."""
+    publish_pairs([(group, message) for group in dict.fromkeys(groups)])
+
+
+def publish_pairs(pairs):
+    """Send each `(group, message)`, from sync code, in one pipelined round trip where the layer allows."""
+    if not pairs:
+        return
+    layer = get_channel_layer()
+    if not _can_pipeline():
+        async def send_each():
+            for group, message in pairs:
+                await layer.group_send(group, message)
+
+        async_to_sync(send_each)()
+        return
+    pipe = get_sync_redis().pipeline(transaction=False)
+    encoded = {}
+    for group, message in pairs:
+        data = encoded.get(id(message))
+        if data is None:
+            data = encoded[id(message)] = layer.serialize(message)
+        pipe.publish(_pubsub_channel(group), data)
+    pipe.execute()
+
+
+async def apublish(groups, message):
+    """Send one layer message to many groups from async code, in one pipelined round trip."""
     groups = list(dict.fromkeys(groups))
     if not groups:
         return
     layer = get_channel_layer()
-    if len(groups) == 1 or not _can_pipeline(layer):
+    if len(groups) == 1 or not _can_pipeline():
         for group in groups:
             await layer.group_send(group, message)
         return
@@ -78,89 +221,3 @@ async def agroup_send_many(groups, message):
         for group in groups:
             pipe.publish(_pubsub_channel(group), data)
         await pipe.execute()
-
-
-def group_send_many(groups, message):
-    """Sync twin of agroup_send_many for views, commands and on-commit callbacks."""
-    groups = list(dict.fromkeys(groups))
-    if not groups:
-        return
-    layer = get_channel_layer()
-    if not _can_pipeline(layer):
-        async_to_sync(agroup_send_many)(groups, message)
-        return
-    data = layer.serialize(message)
-    pipe = get_sync_redis().pipeline(transaction=False)
-    for group in groups:
-        pipe.publish(_pubsub_channel(group), data)
-    pipe.execute()
-
-
-def send_batch(pushes):
-    """Different pushes to different users in one pipelined round trip.
-
-    `pushes`: [(user_id, topic, event, payload)], e.g. one notification per recipient
-    with that recipient's own unread count.
-    """
-    pushes = list(pushes)
-    if not pushes:
-        return
-    layer = get_channel_layer()
-    if not _can_pipeline(layer):
-        async def _send_each():
-            for user_id, topic, event, payload in pushes:
-                await layer.group_send(user_group(user_id), push_message(topic, event, payload))
-
-        async_to_sync(_send_each)()
-        return
-    pipe = get_sync_redis().pipeline(transaction=False)
-    for user_id, topic, event, payload in pushes:
-        pipe.publish(_pubsub_channel(user_group(user_id)), layer.serialize(push_message(topic, event, payload)))
-    pipe.execute()
-
-
-async def asend_to_users(user_ids, topic, event, payload, **extra):
-    await agroup_send_many([user_group(uid) for uid in user_ids], push_message(topic, event, payload, **extra))
-
-
-def send_to_users(user_ids, topic, event, payload, **extra):
-    group_send_many([user_group(uid) for uid in user_ids], push_message(topic, event, payload, **extra))
-
-
-async def asend_to_user(user, topic, event, payload):
-    """Push `event` to every socket of `user` that joined `topic`."""
-    await asend_to_users([_user_id(user)], topic, event, payload)
-
-
-def send_to_user(user, topic, event, payload):
-    """Push `event` to every socket of `user` that joined `topic`, from sync or async code.
-
-    Called inside a running event loop it schedules the push and returns a task
-    (await it to know it was sent); otherwise it sends before returning.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        send_to_users([_user_id(user)], topic, event, payload)
-        return None
-    return asyncio.ensure_future(asend_to_user(user, topic, event, payload))
-
-
-def send_on_commit(send, *args, **kwargs):
-    """Run a sync push after the current transaction commits; a failed push is logged, not raised.
-
-    The row is already committed at that point and clients resume with `since`,
-    so a Redis outage must not turn a successful write into an error.
-    """
-
-    def _send():
-        try:
-            send(*args, **kwargs)
-        except Exception:
-            logger.warning("live push failed; clients will catch up on their next join", exc_info=True)
-
-    transaction.on_commit(_send)
-
-
-def _user_id(user):
-    return user if isinstance(user, int) else user.pk

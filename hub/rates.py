@@ -1,10 +1,31 @@
-"""Rates written as COUNT/SECONDS ("20/10s", "30/1h") and the per-socket frame budget."""
+"""Rates written as COUNT/SECONDS ("20/10s", "30/1h"), and limiting an action per user across processes."""
 
 import re
-import time
+import uuid
+
+from hub.redis import get_async_redis, key
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smh]?)\s*$")
 _UNIT_SECS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+# A sliding log: one sorted-set entry per allowed action, scored by Redis's own clock
+# (the same for every server process). A fixed window would let 2 x COUNT through
+# around its boundary; this lets at most COUNT through in any window of that length.
+# KEYS[1] the log; ARGV: limit, window in seconds, a unique member.
+# Returns "0" when allowed, else the seconds until the oldest entry leaves the window.
+_HIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+  return '0'
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(tonumber(oldest[2]) + window - now)
+"""
 
 
 def parse_rate(text):
@@ -15,25 +36,12 @@ def parse_rate(text):
     return int(match.group(1)), float(int(match.group(2)) * _UNIT_SECS[match.group(3)])
 
 
-class TokenBucket:
-    """`limit` actions per `window_s`, refilled continuously, bursts up to `limit`.
+async def hit(bucket, user_id, rate):
+    """Count one `bucket` action of a user at `rate`: 0 if allowed, else the seconds until one more is.
 
-    In memory: it guards one socket, which lives in one process.
+    Held in Redis (`hub:rate:<bucket>:<user id>`), so it limits the user across tabs and processes.
     """
-
-    def __init__(self, limit, window_s, clock=time.monotonic):
-        self.capacity = float(limit)
-        self.refill_per_s = limit / window_s
-        self.tokens = self.capacity
-        self.clock = clock
-        self.stamp = clock()
-
-    def take(self):
-        """Spend one token: 0 if allowed, else the seconds until one is available."""
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.refill_per_s)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0
-        return (1 - self.tokens) / self.refill_per_s
+    limit, window_s = parse_rate(rate)
+    wait = float(await get_async_redis().eval(_HIT, 1, key("rate", bucket, user_id), limit, window_s,
+                                              uuid.uuid4().hex))
+    return max(0.001, wait) if wait > 0 else 0

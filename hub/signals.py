@@ -3,7 +3,7 @@
 import logging
 
 from hub.protocol import CLOSE_SESSION_ENDED
-from hub.push import CLOSE_TYPE, group_send_many, session_group
+from hub.push import close_message, publish, session_group
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +14,7 @@ def close_sockets_on_logout(sender, request, user, **kwargs):
     if not session_key:
         return
     try:
-        group_send_many([session_group(session_key)], {"type": CLOSE_TYPE, "code": CLOSE_SESSION_ENDED})
+        publish([session_group(session_key)], close_message(CLOSE_SESSION_ENDED))
     except Exception:
         # The periodic session check still closes them; logout itself must not fail.
         logger.warning("could not push logout to open sockets", exc_info=True)

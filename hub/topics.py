@@ -4,21 +4,35 @@ Apps call `register("room:*", RoomTopic)` in `AppConfig.ready()`; the consumer
 looks topics up here and knows no app by name (Phoenix's socket/channel split).
 """
 
+import logging
 import re
 
-from hub.errors import BadRequest, UnknownEvent
+from django.core.exceptions import ImproperlyConfigured
 
+from hub.errors import BadRequest, NotJoined, UnknownEvent, UnknownTopic
+from hub.push import topic_group
+
+logger = logging.getLogger(__name__)
 _registry = []  # [(pattern, handler_class)], exact patterns before prefix patterns
 _PATTERN = re.compile(r"^[a-z][a-z0-9_]*(:\*)?$")
-_EVENT = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# Events the consumer handles itself on every topic, and `reply`, which only servers send.
+RESERVED_EVENTS = frozenset({"join", "leave", "reply"})
+# `on_` methods that are hooks of the base class, not client events.
+HOOKS = frozenset({"on_push"})
 
 
 def register(pattern, handler_class):
-    """Route topics matching `pattern` ("presence", or "room:*" for a prefix) to `handler_class`."""
+    """Route topics matching `pattern` ("presence", or "room:*" for a prefix) to `handler_class`.
+
+    Checks the class now, so a topic whose `events` and `on_<event>` methods disagree
+    stops the server at startup instead of failing at its first frame.
+    """
     if not _PATTERN.match(pattern):
         raise ValueError(f"bad topic pattern {pattern!r}: use 'name' or 'name:*'")
     if not (isinstance(handler_class, type) and issubclass(handler_class, Topic)):
         raise TypeError("handler_class must be a hub.topics.Topic subclass")
+    check_handler_class(handler_class)
     for existing, cls in _registry:
         if existing == pattern:
             if cls is handler_class:
@@ -28,9 +42,36 @@ def register(pattern, handler_class):
     _registry.sort(key=lambda item: item[0].endswith("*"))
 
 
+def check_handler_class(handler_class):
+    """Raise ImproperlyConfigured unless `events` and the `on_<event>` methods match one to one."""
+    name = handler_class.__name__
+    if handler_class.join is Topic.join:
+        raise ImproperlyConfigured(f"{name} must define `async def join(self, payload)`")
+    events = handler_class.events
+    if isinstance(events, str) or len(set(events)) != len(events):
+        raise ImproperlyConfigured(f"{name}.events must be a tuple of distinct event names")
+    for event in events:
+        if not isinstance(event, str) or not EVENT_NAME.match(event) or event in RESERVED_EVENTS:
+            raise ImproperlyConfigured(f"{name}.events: {event!r} is not a usable event name")
+        if not callable(getattr(handler_class, f"on_{event}", None)):
+            raise ImproperlyConfigured(f"{name} lists event {event!r} but has no on_{event}() method")
+    unlisted = sorted(
+        attr for attr in dir(handler_class)
+        if attr.startswith("on_") and attr not in HOOKS and attr[3:] not in events
+        and callable(getattr(handler_class, attr))
+    )
+    if unlisted:
+        raise ImproperlyConfigured(f"{name} has {', '.join(unlisted)} but does not list it in `events`")
+
+
 def unregister(pattern):
     """Remove a pattern (tests use it to register throwaway topics)."""
     _registry[:] = [item for item in _registry if item[0] != pattern]
+
+
+def registered():
+    """[(pattern, handler_class)] of every registered topic, exact patterns first."""
+    return list(_registry)
 
 
 def lookup(topic):
@@ -50,12 +91,19 @@ def lookup(topic):
 
 
 class Topic:
-    """One socket's membership of one topic: `join`, `on_<event>` handlers, `leave`.
+    """One socket's membership of one topic (Phoenix's channel): `join`, `on_<event>`, `leave`.
 
-    Subclasses list their client events in `events`; a handler method is
-    `async def on_<event>(self, payload)` returning the reply data (a dict) or
-    raising a HubError. `conn` is the socket (a hub.consumer.HubConsumer):
-    its `user`, `conn_id`, `subscribe`/`unsubscribe` and `send_push`. Authorization belongs in `join`.
+    The consumer makes one instance per socket and topic when the client joins, and drops
+    it when the client leaves or the socket closes. A second `join` of a joined topic stops
+    the old instance and starts a fresh one, as Phoenix does with a duplicate join.
+
+    Subclasses list their client events in `events`, each handled by
+    `async def on_<event>(self, payload)` returning the reply data (a dict) or raising a
+    HubError; `register()` checks the two agree. Authorization belongs in `join`.
+    Subscriptions made through `self.subscribe()` belong to the instance and are dropped
+    when it stops, whatever `leave()` does. `conn` is the socket (hub.consumer.HubConsumer):
+    handlers read its `user` and `conn_id`, and may call `is_joined(topic)` and
+    `send_push(topic, event, payload)`; nothing else of it is theirs to touch.
     """
 
     events = ()
@@ -64,22 +112,20 @@ class Topic:
         self.conn = conn
         self.topic = topic
         self.suffix = suffix
+        self.groups = set()
 
     @property
     def user(self):
         return self.conn.user
 
+    # --- what subclasses write
+
     async def join(self, payload):
-        """Authorize and subscribe; return the join reply data. Called again on a re-join."""
+        """Authorize, subscribe and return the join reply data (raise a HubError to refuse)."""
         raise NotImplementedError
 
     async def leave(self):
-        """Undo `join` (unsubscribe, untrack). Also called when the socket closes."""
-
-    async def handle(self, event, payload):
-        if event not in self.events or not _EVENT.match(event):
-            raise UnknownEvent(f"Topic {self.topic!r} has no event {event!r}.")
-        return await getattr(self, f"on_{event}")(payload)
+        """Undo what `join` did besides subscribing (presence untrack, ...). Also runs when the socket closes."""
 
     async def on_push(self, event, payload, message):
         """Filter or reshape a push before it reaches this socket; return None to drop it.
@@ -89,71 +135,96 @@ class Topic:
         """
         return payload
 
-    async def on_heartbeat(self, status):
-        """Called on each client heartbeat (status is "online", "away" or None)."""
+    # --- what subclasses call
+
+    async def subscribe(self, group=None):
+        """Receive the pushes sent to `group` (default: this topic's own group) until this instance stops."""
+        group = group or topic_group(self.topic)
+        if group not in self.groups:
+            self.groups.add(group)
+            await self.conn.subscriptions.add(group)
+
+    async def unsubscribe(self, group):
+        """Stop receiving `group` before the instance stops (a no-op if not subscribed)."""
+        if group in self.groups:
+            self.groups.discard(group)
+            await self.conn.subscriptions.remove(group)
+
+    # --- what the consumer calls
+
+    async def start(self, payload):
+        """Run `join`; if it fails, undo whatever it had done before re-raising."""
+        try:
+            return await self.join(payload)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self):
+        """Run `leave`, then drop every subscription of this instance."""
+        try:
+            await self.leave()
+        finally:
+            for group in list(self.groups):
+                await self.unsubscribe(group)
+
+    async def handle(self, event, payload):
+        if event not in self.events:
+            raise UnknownEvent(f"Topic {self.topic!r} has no event {event!r}.")
+        return await getattr(self, f"on_{event}")(payload)
 
 
-# Payload validation helpers shared by every app's handlers.
+class JoinedTopics:
+    """One socket's topic handlers by topic name, and the routing of its frames to them (Phoenix's socket)."""
 
+    def __init__(self, conn, max_topics):
+        self.conn = conn
+        self.max_topics = max_topics
+        self.handlers = {}
 
-def get_str(payload, key, *, required=True, max_length=None, allow_empty=False, default=None):
-    value = payload.get(key, default)
-    if value is None and not required:
-        return default
-    if not isinstance(value, str):
-        raise BadRequest(f"`{key}` must be a string.")
-    if not allow_empty and not value.strip():
-        raise BadRequest(f"`{key}` must not be empty.")
-    if max_length is not None and len(value) > max_length:
-        raise BadRequest(f"`{key}` is longer than {max_length} characters.")
-    return value
+    def __contains__(self, topic):
+        return topic in self.handlers
 
+    def get(self, topic):
+        return self.handlers.get(topic)
 
-def get_int(payload, key, *, required=True, minimum=None, maximum=None, default=None):
-    value = payload.get(key, default)
-    if value is None and not required:
-        return default
-    # bool is an int subclass in Python; JSON true is not an id.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise BadRequest(f"`{key}` must be an integer.")
-    if not -(2**63) <= value < 2**63:
-        # Ids are 64-bit in every database we support; bigger ones would overflow there.
-        raise BadRequest(f"`{key}` is out of range.")
-    if minimum is not None and value < minimum:
-        raise BadRequest(f"`{key}` must be at least {minimum}.")
-    if maximum is not None and value > maximum:
-        raise BadRequest(f"`{key}` must be at most {maximum}.")
-    return value
+    async def route(self, topic, event, payload):
+        """Handle one client frame of a registered topic: join, leave, or an event of a joined topic."""
+        handler_class, suffix = lookup(topic)
+        if handler_class is None:
+            raise UnknownTopic(f"No topic {topic!r}.")
+        if event == "join":
+            return await self.join(handler_class, topic, suffix, payload)
+        if event == "leave":
+            await self.leave(topic)  # leaving is idempotent
+            return {}
+        handler = self.handlers.get(topic)
+        if handler is None:
+            if event not in handler_class.events:
+                raise UnknownEvent(f"Topic {topic!r} has no event {event!r}.")
+            raise NotJoined(f"Join {topic!r} first.")
+        return await handler.handle(event, payload)
 
+    async def join(self, handler_class, topic, suffix, payload):
+        """Start a fresh handler and return its join reply data; a joined topic is left first (Phoenix)."""
+        await self.leave(topic)
+        if len(self.handlers) >= self.max_topics:
+            raise BadRequest(f"A socket may join at most {self.max_topics} topics.")
+        handler = handler_class(self.conn, topic, suffix)
+        data = await handler.start(payload)
+        self.handlers[topic] = handler
+        return data
 
-def get_bool(payload, key, *, required=True, default=None):
-    value = payload.get(key, default)
-    if value is None and not required:
-        return default
-    if not isinstance(value, bool):
-        raise BadRequest(f"`{key}` must be true or false.")
-    return value
+    async def leave(self, topic):
+        handler = self.handlers.pop(topic, None)
+        if handler is not None:
+            await handler.stop()
 
-
-def get_list(payload, key, *, item_type, max_items, required=True, default=None):
-    value = payload.get(key, default)
-    if value is None and not required:
-        return default
-    if not isinstance(value, list) or not all(
-        isinstance(item, item_type) and not (item_type is int and isinstance(item, bool)) for item in value
-    ):
-        raise BadRequest(f"`{key}` must be a list of {item_type.__name__}.")
-    if len(value) > max_items:
-        raise BadRequest(f"`{key}` has more than {max_items} items.")
-    if item_type is int and not all(-(2**63) <= item < 2**63 for item in value):
-        raise BadRequest(f"`{key}` has an item out of range.")
-    return value
-
-
-def get_choice(payload, key, choices, *, required=True, default=None):
-    value = payload.get(key, default)
-    if value is None and not required:
-        return default
-    if value not in choices:
-        raise BadRequest(f"`{key}` must be one of {', '.join(choices)}.")
-    return value
+    async def stop_all(self):
+        """The socket closed: stop every handler; one failing must not keep the others subscribed."""
+        handlers, self.handlers = list(self.handlers.values()), {}
+        for handler in handlers:
+            try:
+                await handler.stop()
+            except Exception:
+                logger.exception("leave of %s failed", handler.topic)

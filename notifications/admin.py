@@ -1,22 +1,33 @@
-"""Admin: notifications (list, filter, search), announcements (published live on add), a test action."""
+"""Admin: notifications (read-only record), announcements (added, edited and deleted live), a test action.
+
+Every write goes through notifications.services, so the admin pushes exactly what the
+socket and the Python API would.
+"""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.utils import timezone
 
+from hub.errors import HubError
 from notifications import services
 from notifications.models import Announcement, AnnouncementDismissal, Notification
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
+    """A record of what was sent: searchable, not editable (a change would reach no open page)."""
+
     list_display = ("id", "recipient", "verb", "level", "actor", "unread", "created_at")
     list_filter = ("level", "unread", "created_at")
     search_fields = ("verb", "recipient__username", "actor__username")
     raw_id_fields = ("recipient", "actor")
-    readonly_fields = ("target_content_type", "target_object_id", "target_repr", "created_at")
+
+    def has_add_permission(self, request):
+        return False  # notify through the users' "Send a test notification" action or `manage.py notify`
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class AnnouncementForm(forms.ModelForm):
@@ -24,11 +35,20 @@ class AnnouncementForm(forms.ModelForm):
         model = Announcement
         fields = ("title", "body", "level", "expires_at")
 
-    def clean_expires_at(self):
-        expires_at = self.cleaned_data.get("expires_at")
-        if self.instance.pk is None and expires_at is not None and expires_at <= timezone.now():
-            raise forms.ValidationError("This time is in the past: the announcement would never be shown.")
-        return expires_at
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            services.announcement_check(title=cleaned["title"], body=cleaned["body"], level=cleaned["level"],
+                                        expires_at=cleaned.get("expires_at"), new=self.instance.pk is None)
+        except HubError as error:
+            raise forms.ValidationError(_sentence(error.message))
+        return cleaned
+
+
+def _sentence(message):
+    return message[:1].upper() + message[1:] + "."
 
 
 @admin.register(Announcement)
@@ -40,17 +60,32 @@ class AnnouncementAdmin(admin.ModelAdmin):
     exclude = ("author", "created_at")
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.author = request.user
-        super().save_model(request, obj, form, change)
-        if not change:
-            services.announcement_publish(obj)  # the same live push as announce()
+        fields = {name: form.cleaned_data.get(name) for name in ("title", "body", "level", "expires_at")}
+        if change:
+            services.announcement_update(announcement=obj, **fields)
+        else:
+            saved = services.announce(fields.pop("title"), fields.pop("body"), author=request.user, **fields)
+            obj.pk = saved.pk  # the admin goes on with `obj` (its log entry, its redirect)
+            obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        services.announcement_delete(announcement=obj)
+
+    def delete_queryset(self, request, queryset):
+        for announcement in queryset:
+            services.announcement_delete(announcement=announcement)
 
 
 @admin.register(AnnouncementDismissal)
 class AnnouncementDismissalAdmin(admin.ModelAdmin):
     list_display = ("announcement", "user", "created_at")
     raw_id_fields = ("announcement", "user")
+
+    def has_add_permission(self, request):
+        return False  # users dismiss for themselves
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.action(description="Send a test notification to selected users")

@@ -9,10 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-NOTIFICATION_LEVELS = ("info", "success", "warning", "error")
-ANNOUNCEMENT_LEVELS = ("info", "warning", "critical")
-VERB_MAX_LENGTH = 255
-URL_MAX_LENGTH = 500
+from notifications import app_settings
 # A path on this site or an http(s) URL, nothing that is not a plain URL character.
 # "//host" and "/\\host" are other sites to a browser, "javascript:" would be script.
 SAFE_URL = re.compile(r"(?:/(?![/\\])|https?://)[^\x00-\x20\x7f]*")
@@ -30,14 +27,15 @@ class Notification(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
-    verb = models.CharField(max_length=VERB_MAX_LENGTH)
-    level = models.CharField(max_length=10, choices=[(v, v) for v in NOTIFICATION_LEVELS], default="info")
+    verb = models.CharField(max_length=app_settings.VERB_MAX_LENGTH)
+    level = models.CharField(max_length=10, choices=[(v, v) for v in app_settings.NOTIFICATION_LEVELS], default="info")
     target_content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
     target_object_id = models.CharField(max_length=64, blank=True, default="")
-    target_repr = models.CharField(max_length=200, blank=True, default="")
+    target_repr = models.CharField(max_length=app_settings.TARGET_REPR_MAX_LENGTH, blank=True, default="")
     target = GenericForeignKey("target_content_type", "target_object_id")
     data = models.JSONField(default=dict, blank=True)
-    url = models.CharField(max_length=URL_MAX_LENGTH, null=True, blank=True, validators=[validate_notification_url])
+    url = models.CharField(max_length=app_settings.URL_MAX_LENGTH, null=True, blank=True,
+                           validators=[validate_notification_url])
     unread = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -55,9 +53,9 @@ class Notification(models.Model):
 class Announcement(models.Model):
     """A site-wide message from staff, shown as a banner until it expires or is dismissed."""
 
-    title = models.CharField(max_length=200)
-    body = models.TextField(max_length=5000)
-    level = models.CharField(max_length=10, choices=[(v, v) for v in ANNOUNCEMENT_LEVELS], default="info")
+    title = models.CharField(max_length=app_settings.TITLE_MAX_LENGTH)
+    body = models.TextField(max_length=app_settings.BODY_MAX_LENGTH)
+    level = models.CharField(max_length=10, choices=[(v, v) for v in app_settings.ANNOUNCEMENT_LEVELS], default="info")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

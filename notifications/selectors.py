@@ -3,10 +3,9 @@
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from hub.paging import rows_after
+from notifications import app_settings
 from notifications.models import Announcement, Notification
-
-SINCE_LIMIT = 500
-JOIN_NEWEST = 20
 
 
 def _base(user):
@@ -28,19 +27,15 @@ def notification_unread_counts(*, user_ids):
 
 def notifications_since(*, user, since):
     """Up to SINCE_LIMIT notifications after id `since`, oldest first, and whether there were more."""
-    rows = list(_base(user).filter(id__gt=since).order_by("id")[: SINCE_LIMIT + 1])
-    return rows[:SINCE_LIMIT], len(rows) > SINCE_LIMIT
+    return rows_after(_base(user), since=since, limit=app_settings.SINCE_LIMIT)
 
 
 def notifications_newest(*, user, before=None, limit=None):
-    limit = limit or JOIN_NEWEST
+    limit = limit or app_settings.JOIN_NEWEST
     rows = _base(user)
     if before is not None:
         rows = rows.filter(id__lt=before)
     return list(rows.order_by("-id")[:limit])
-
-
-ANNOUNCEMENTS_SHOWN = 100
 
 
 def announcements_active(*, user):
@@ -52,7 +47,7 @@ def announcements_active(*, user):
     rows = (Announcement.objects.select_related("author")
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
             .exclude(dismissals__user=user))
-    return list(reversed(rows.order_by("-id")[:ANNOUNCEMENTS_SHOWN]))
+    return list(reversed(rows.order_by("-id")[:app_settings.ANNOUNCEMENTS_SHOWN]))
 
 
 def announcement_is_active(*, announcement_id):

@@ -1,12 +1,7 @@
-"""PROTOCOL.md's NOTIFICATION and ANNOUNCEMENT objects."""
+"""docs/protocol.md's NOTIFICATION and ANNOUNCEMENT objects."""
 
-from datetime import timezone
-
+from hub.protocol import iso
 from hub.users import user_dict
-
-
-def iso(dt):
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if dt else None
 
 
 def notification_dict(notification):

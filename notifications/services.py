@@ -1,7 +1,12 @@
-"""Writes: notify, announce, mark read, dismiss. Every live push is sent after commit."""
+"""Writes: notify, announce (and staff edits), mark read, dismiss. Every live push is sent after commit.
+
+The socket handlers, the views, the admin and the management commands all call these.
+Bad input raises hub.errors.BadRequest (also a ValueError); a TypeError means the calling
+code passed the wrong kind of object.
+"""
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -10,17 +15,17 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from hub.push import group_send_many, push_message, send_batch, send_on_commit, send_to_users, topic_group
-from notifications import selectors
-from notifications.models import (
-    ANNOUNCEMENT_LEVELS, NOTIFICATION_LEVELS, URL_MAX_LENGTH, VERB_MAX_LENGTH, Announcement,
-    AnnouncementDismissal, Notification, validate_notification_url,
-)
+from hub.errors import BadRequest
+from hub.push import push_each, push_to_topic, push_to_users
+from notifications import app_settings, selectors
+from notifications.models import Announcement, AnnouncementDismissal, Notification, validate_notification_url
 from notifications.serializers import announcement_dict, notification_dict
 
 NOTIFICATIONS_TOPIC = "notifications"
 ANNOUNCEMENTS_TOPIC = "announcements"
-READ_IDS_MAX = 500
+
+
+# --- notifications
 
 
 def _recipients(recipient):
@@ -37,44 +42,52 @@ def _recipients(recipient):
         if not all(isinstance(user, User) for user in users):
             raise TypeError("every recipient must be a user")
     if any(user.pk is None for user in users):
-        raise ValueError("recipients must be saved users")
+        raise TypeError("recipients must be saved users")
     return list({user.pk: user for user in users}.values())
 
 
-def _check_notification_args(verb, actor, target, level, data, url):
+def _check_saved(value, kind, name):
+    if value is not None and (not isinstance(value, kind) or value.pk is None):
+        raise TypeError(f"{name} must be a saved {'user' if kind is get_user_model() else 'model instance'}")
+
+
+def notification_check(*, verb, level, data, url):
+    """BadRequest naming the first of these a notification cannot have; TypeError for a non-dict `data`."""
     if not isinstance(verb, str) or not verb.strip():
-        raise ValueError("verb must be a non-empty string")
-    if len(verb) > VERB_MAX_LENGTH:
-        raise ValueError(f"verb is longer than {VERB_MAX_LENGTH} characters")
-    if level not in NOTIFICATION_LEVELS:
-        raise ValueError(f"level must be one of {', '.join(NOTIFICATION_LEVELS)}, not {level!r}")
+        raise BadRequest("verb must be a non-empty string")
+    if len(verb) > app_settings.VERB_MAX_LENGTH:
+        raise BadRequest(f"verb is longer than {app_settings.VERB_MAX_LENGTH} characters")
+    if level not in app_settings.NOTIFICATION_LEVELS:
+        raise BadRequest(f"level must be one of {', '.join(app_settings.NOTIFICATION_LEVELS)}, not {level!r}")
     if data is not None:
         if not isinstance(data, dict):
             raise TypeError("data must be a dict (a JSON object)")
-        json.dumps(data, allow_nan=False)  # TypeError / ValueError for what JSON cannot hold
+        try:
+            json.dumps(data, allow_nan=False)  # TypeError for objects JSON cannot hold
+        except ValueError:
+            raise BadRequest("data holds NaN or Infinity, which JSON cannot")
     if url is not None:
-        if not isinstance(url, str) or len(url) > URL_MAX_LENGTH:
-            raise ValueError(f"url must be a string of at most {URL_MAX_LENGTH} characters")
+        if not isinstance(url, str) or len(url) > app_settings.URL_MAX_LENGTH:
+            raise BadRequest(f"url must be a string of at most {app_settings.URL_MAX_LENGTH} characters")
         try:
             validate_notification_url(url)
         except ValidationError:
-            raise ValueError("url must be a path on this site (/...) or an http(s):// URL, without spaces")
-    if actor is not None and (not isinstance(actor, get_user_model()) or actor.pk is None):
-        raise TypeError("actor must be a saved user")
-    if target is not None and (not isinstance(target, models.Model) or target.pk is None):
-        raise TypeError("target must be a saved model instance")
+            raise BadRequest("url must be a path on this site (/...) or an http(s):// URL, without spaces")
 
 
 def notify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None):
     """Create one notification per recipient in one insert; push each live after commit."""
-    _check_notification_args(verb, actor, target, level, data, url)
+    notification_check(verb=verb, level=level, data=data, url=url)
+    _check_saved(actor, get_user_model(), "actor")
+    _check_saved(target, models.Model, "target")
     users = _recipients(recipient)
     if not users:
         return []
     target_fields = {}
     if target is not None:
         target_fields = {"target_content_type": ContentType.objects.get_for_model(target),
-                         "target_object_id": str(target.pk), "target_repr": str(target)[:200]}
+                         "target_object_id": str(target.pk),
+                         "target_repr": str(target)[:app_settings.TARGET_REPR_MAX_LENGTH]}
     now = timezone.now()
     rows = [
         Notification(recipient=user, actor=actor, verb=verb.strip(), level=level, data=data or {}, url=url,
@@ -86,7 +99,10 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
         # PostgreSQL and SQLite >= 3.35 return the new ids (RETURNING); the pushes need them.
         if any(n.pk is None for n in created):
             raise RuntimeError("the database did not return the ids of the new notifications")
-        send_on_commit(_push_new, created)
+        # Each push carries its recipient's own unread count, all counted in one query.
+        counts = selectors.notification_unread_counts(user_ids=[n.recipient_id for n in created])
+        push_each((n.recipient_id, NOTIFICATIONS_TOPIC, "new",
+                   {"notification": notification_dict(n), "unread": counts[n.recipient_id]}) for n in created)
     return created
 
 
@@ -97,73 +113,81 @@ async def anotify(recipient, verb, **kwargs):
     return await database_sync_to_async(notify)(recipient, verb, **kwargs)
 
 
-def _push_new(notifications):
-    counts = selectors.notification_unread_counts(user_ids=[n.recipient_id for n in notifications])
-    send_batch(
-        (n.recipient_id, NOTIFICATIONS_TOPIC, "new",
-         {"notification": notification_dict(n), "unread": counts[n.recipient_id]})
-        for n in notifications
-    )
-
-
 def notification_mark_read(*, user, ids):
     """Mark the user's own notifications read; other users' ids are ignored (and not revealed)."""
-    ids = [i for i in ids if isinstance(i, int)][:READ_IDS_MAX]
+    ids = [i for i in ids if isinstance(i, int)][:app_settings.READ_IDS_MAX]
     with transaction.atomic():
-        changed = list(Notification.objects.filter(recipient=user, id__in=ids, unread=True)
-                       .values_list("id", flat=True))
+        changed = sorted(Notification.objects.filter(recipient=user, id__in=ids, unread=True)
+                         .values_list("id", flat=True))
         Notification.objects.filter(id__in=changed).update(unread=False)
         unread = selectors.notification_unread_count(user=user)
-        send_on_commit(send_to_users, [user.pk], NOTIFICATIONS_TOPIC, "unread",
-                       {"unread": unread, "read_ids": sorted(changed)})
-    return unread, sorted(changed)
+        push_to_users([user.pk], NOTIFICATIONS_TOPIC, "unread", {"unread": unread, "read_ids": changed})
+    return unread, changed
 
 
 def notification_mark_all_read(*, user):
     with transaction.atomic():
         Notification.objects.filter(recipient=user, unread=True).update(unread=False)
-        send_on_commit(send_to_users, [user.pk], NOTIFICATIONS_TOPIC, "unread", {"unread": 0, "read_ids": "all"})
+        push_to_users([user.pk], NOTIFICATIONS_TOPIC, "unread", {"unread": 0, "read_ids": "all"})
     return 0
 
 
-# Far enough for any real announcement, near enough that date arithmetic cannot overflow.
-MAX_ANNOUNCEMENT_LIFETIME = timedelta(days=36525)
+# --- announcements
 
 
-def _check_announcement_args(title, body, level, expires_at):
-    for name, value, limit in (("title", title, 200), ("body", body, 5000)):
+def announcement_check(*, title, body, level, expires_at, new=True):
+    """BadRequest naming the first of these an announcement cannot have.
+
+    A past `expires_at` is refused for a new announcement (it would never be shown); on an
+    existing one it is how staff take it down now.
+    """
+    for name, value, limit in (("title", title, app_settings.TITLE_MAX_LENGTH),
+                               ("body", body, app_settings.BODY_MAX_LENGTH)):
         if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{name} must be a non-empty string")
+            raise BadRequest(f"{name} must be a non-empty string")
         if len(value) > limit:
-            raise ValueError(f"{name} is longer than {limit} characters")
-    if level not in ANNOUNCEMENT_LEVELS:
-        raise ValueError(f"level must be one of {', '.join(ANNOUNCEMENT_LEVELS)}, not {level!r}")
-    if expires_at is not None:
-        if not isinstance(expires_at, datetime) or timezone.is_naive(expires_at):
-            raise ValueError("expires_at must be a timezone-aware datetime")
-        now = timezone.now()
-        if expires_at <= now:
-            raise ValueError("expires_at is in the past")
-        if expires_at - now > MAX_ANNOUNCEMENT_LIFETIME:
-            raise ValueError("expires_at is more than 100 years away; leave it out for no expiry")
+            raise BadRequest(f"{name} is longer than {limit} characters")
+    if level not in app_settings.ANNOUNCEMENT_LEVELS:
+        raise BadRequest(f"level must be one of {', '.join(app_settings.ANNOUNCEMENT_LEVELS)}, not {level!r}")
+    if expires_at is None:
+        return
+    if not isinstance(expires_at, datetime) or timezone.is_naive(expires_at):
+        raise BadRequest("expires_at must be a timezone-aware datetime")
+    now = timezone.now()
+    if new and expires_at <= now:
+        raise BadRequest("expires_at is in the past")
+    if expires_at - now > app_settings.MAX_ANNOUNCEMENT_LIFETIME:
+        raise BadRequest("expires_at is more than 100 years away; leave it out for no expiry")
 
 
 def announce(title, body, *, level="info", expires_at=None, author=None):
     """Create an announcement and push it to everyone connected, after commit."""
-    _check_announcement_args(title, body, level, expires_at)
-    if author is not None and (not isinstance(author, get_user_model()) or author.pk is None):
-        raise TypeError("author must be a saved user")
+    announcement_check(title=title, body=body, level=level, expires_at=expires_at)
+    _check_saved(author, get_user_model(), "author")
     with transaction.atomic():
         announcement = Announcement.objects.create(
             title=title.strip(), body=body.strip(), level=level, expires_at=expires_at, author=author)
-        announcement_publish(announcement)
+        push_to_topic(ANNOUNCEMENTS_TOPIC, "new", {"announcement": announcement_dict(announcement)})
     return announcement
 
 
-def announcement_publish(announcement):
-    """Schedule the live push of a saved announcement (announce() and the admin both use this)."""
-    send_on_commit(group_send_many, [topic_group(ANNOUNCEMENTS_TOPIC)],
-                   push_message(ANNOUNCEMENTS_TOPIC, "new", {"announcement": announcement_dict(announcement)}))
+def announcement_update(*, announcement, title, body, level, expires_at):
+    """Staff changed an announcement: store it, and open pages replace its banner (push `updated`)."""
+    announcement_check(title=title, body=body, level=level, expires_at=expires_at, new=False)
+    with transaction.atomic():
+        announcement.title, announcement.body = title.strip(), body.strip()
+        announcement.level, announcement.expires_at = level, expires_at
+        announcement.save(update_fields=["title", "body", "level", "expires_at"])
+        push_to_topic(ANNOUNCEMENTS_TOPIC, "updated", {"announcement": announcement_dict(announcement)})
+    return announcement
+
+
+def announcement_delete(*, announcement):
+    """Staff removed an announcement: open pages take its banner down (push `deleted`)."""
+    announcement_id = announcement.pk
+    with transaction.atomic():
+        announcement.delete()
+        push_to_topic(ANNOUNCEMENTS_TOPIC, "deleted", {"id": announcement_id})
 
 
 def announcement_dismiss(*, user, announcement_id):
@@ -172,5 +196,5 @@ def announcement_dismiss(*, user, announcement_id):
         return False
     with transaction.atomic():
         AnnouncementDismissal.objects.get_or_create(announcement_id=announcement_id, user=user)
-        send_on_commit(send_to_users, [user.pk], ANNOUNCEMENTS_TOPIC, "dismissed", {"id": announcement_id})
+        push_to_users([user.pk], ANNOUNCEMENTS_TOPIC, "dismissed", {"id": announcement_id})
     return True

@@ -5,10 +5,9 @@ from datetime import datetime
 from channels.db import database_sync_to_async
 
 from hub.errors import BadRequest, Forbidden, NotFound
-from hub.push import topic_group
-from hub.topics import Topic, get_choice, get_int, get_list, get_str
-from notifications import selectors, services
-from notifications.models import ANNOUNCEMENT_LEVELS
+from hub.payload import get_choice, get_int, get_list, get_str
+from hub.topics import Topic
+from notifications import app_settings, selectors, services
 from notifications.serializers import announcement_dict, notification_dict
 
 
@@ -35,7 +34,7 @@ class NotificationsTopic(Topic):
         return await database_sync_to_async(_join_notifications)(self.user, since)
 
     async def on_read(self, payload):
-        ids = get_list(payload, "ids", item_type=int, max_items=services.READ_IDS_MAX)
+        ids = get_list(payload, "ids", item_type=int, max_items=app_settings.READ_IDS_MAX)
         unread, read_ids = await database_sync_to_async(services.notification_mark_read)(user=self.user, ids=ids)
         return {"unread": unread, "read_ids": read_ids}
 
@@ -45,7 +44,8 @@ class NotificationsTopic(Topic):
 
     async def on_list(self, payload):
         before = get_int(payload, "before", required=False)
-        limit = get_int(payload, "limit", required=False, minimum=1, maximum=100, default=20)
+        limit = get_int(payload, "limit", required=False, minimum=1, maximum=app_settings.LIST_MAX_LIMIT,
+                        default=app_settings.JOIN_NEWEST)
         return await database_sync_to_async(_list)(self.user, before, limit)
 
 
@@ -68,20 +68,11 @@ class AnnouncementsTopic(Topic):
 
     events = ("dismiss", "publish")
 
-    subscribed = False
-
     async def join(self, payload):
         get_int(payload, "since", required=False)  # validated; the active set already holds newer ones
-        if not self.subscribed:  # a re-join answers with fresh state; subscriptions are ref-counted
-            await self.conn.subscribe(topic_group(self.topic))
-            self.subscribed = True
+        await self.subscribe()
         rows = await database_sync_to_async(selectors.announcements_active)(user=self.user)
         return {"items": [announcement_dict(a) for a in rows]}
-
-    async def leave(self):
-        if self.subscribed:
-            self.subscribed = False
-            await self.conn.unsubscribe(topic_group(self.topic))
 
     async def on_dismiss(self, payload):
         announcement_id = get_int(payload, "id")
@@ -94,13 +85,10 @@ class AnnouncementsTopic(Topic):
     async def on_publish(self, payload):
         if not self.user.is_staff:
             raise Forbidden("Only staff can publish announcements.")
-        title = get_str(payload, "title", max_length=200)
-        body = get_str(payload, "body", max_length=5000)
-        level = get_choice(payload, "level", ANNOUNCEMENT_LEVELS, required=False, default="info")
+        title = get_str(payload, "title", max_length=app_settings.TITLE_MAX_LENGTH)
+        body = get_str(payload, "body", max_length=app_settings.BODY_MAX_LENGTH)
+        level = get_choice(payload, "level", app_settings.ANNOUNCEMENT_LEVELS, required=False, default="info")
         expires_at = _parse_expiry(payload.get("expires_at"))
-        try:
-            announcement = await database_sync_to_async(services.announce)(
-                title, body, level=level, expires_at=expires_at, author=self.user)
-        except ValueError as exc:
-            raise BadRequest(str(exc))
+        announcement = await database_sync_to_async(services.announce)(
+            title, body, level=level, expires_at=expires_at, author=self.user)
         return {"announcement": announcement_dict(announcement)}

@@ -5,14 +5,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from notifications import selectors, services
-
-PAGE_SIZE = 25
+from notifications import app_settings, selectors, services
 
 
 @login_required
 def notification_list(request):
-    page = Paginator(selectors.notification_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.notification_list(user=request.user), app_settings.PAGE_SIZE).get_page(request.GET.get("page"))
     unread = selectors.notification_unread_count(user=request.user)
     return render(request, "notifications/list.html", {"page": page, "unread": unread})
 

@@ -11,8 +11,7 @@ receives them. A socket is removed from every set when it closes, and entries of
 sockets whose server died expire with the presence TTL.
 """
 
-from django.conf import settings
-
+from hub import app_settings as hub_settings
 from presence import services, store
 
 
@@ -22,8 +21,8 @@ async def track(conn, topic, *, meta=None, event="presence"):
     Tracking a socket again replaces its meta and is not a join.
     """
     changes = await store.track(
-        topic, conn.conn_id, user=services.conn_user(conn), status=conn.status,
-        ttl_s=settings.HUB_PRESENCE_TTL, meta=meta, event=event,
+        topic, conn.conn_id, user=services.conn_user(conn), status=services.connection_status(conn),
+        ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event,
     )
     await services.publish(changes)
 

@@ -14,13 +14,14 @@ class PresenceListener:
         services.ensure_sweeper()
         await services.connection_track(conn)
 
-    async def heartbeat(self, conn, status):
-        await services.connection_refresh(conn)
-        if status is not None:
-            await services.connection_status_set(conn, status)
-
     async def activity(self, conn):
         await services.connection_refresh(conn)
+
+    async def heartbeat(self, conn, payload):
+        """A heartbeat may carry the connection's status (`away` while its tab is hidden)."""
+        status = services.status_from(payload, required=False)
+        if status is not None:
+            await services.connection_status_set(conn, status)
 
     async def disconnected(self, conn):
         await services.connection_forget(conn)

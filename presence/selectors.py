@@ -1,12 +1,6 @@
-"""Presence reads that need the database: users by name, last seen."""
-
-from django.contrib.auth import get_user_model
+"""Presence reads that need the database: when users were last seen."""
 
 from presence.models import LastSeen
-
-
-def users_by_username(*, usernames):
-    return list(get_user_model().objects.filter(username__in=usernames, is_active=True))
 
 
 def last_seen_map(*, user_ids):

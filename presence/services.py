@@ -7,37 +7,33 @@ so a reconnect storm costs each socket O(1) frames per window, not one per arriv
 import asyncio
 import logging
 import uuid
-from datetime import timezone
 
 from channels.db import database_sync_to_async
-from django.conf import settings
-from django.utils import timezone as dj_timezone
+from django.utils import timezone
 
-from hub.push import agroup_send_many, push_message, topic_group
-from hub.users import user_dict
-from presence import selectors, store
+from hub import app_settings as hub_settings
+from hub.payload import get_choice
+from hub.protocol import iso
+from hub.push import apush_to_topic
+from hub.users import user_dict, users_by_username
+from presence import app_settings, selectors, store
 from presence.models import LastSeen
 
 logger = logging.getLogger(__name__)
 
 SITE_SET = "presence"
 SITE_EVENT = "diff"
-COALESCE_SECS = 0.25
-# In a storm (a deploy's reconnects) every window is one frame to every socket of the set,
-# so frames cost O(sockets) per window: stretch the window while diffs are big.
-STORM_ENTRIES = 50
-STORM_COALESCE_SECS = 1.0
-SWEEP_MAX_BATCHES = 20  # per sweep run: 10,000 dead connections, then the next run goes on
 _PROCESS_TOKEN = uuid.uuid4().hex
 
 
 def sweep_interval_s():
     """Often enough that a dead server's users go within TTL + 5 s."""
-    return max(0.5, min(2.0, settings.HUB_PRESENCE_TTL / 3))
+    return max(0.5, min(2.0, hub_settings.PRESENCE_TTL_SECS / 3))
 
 
-def iso(dt):
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+def status_from(payload, *, required):
+    """The `status` a heartbeat or `set` carries ("online" or "away"); BadRequest for anything else."""
+    return get_choice(payload, "status", app_settings.STATUSES, required=required)
 
 
 def presence_entry(user, status, last_seen=None, metas=None):
@@ -64,7 +60,7 @@ class Coalescer:
         self.events = {}  # set name -> push event name
         self.last_seen = {}  # user id -> ISO of a site-set leave in this window
         self.flusher = None
-        self.window_s = COALESCE_SECS
+        self.window_s = app_settings.COALESCE_SECS
 
     def add(self, changes):
         for change in changes:
@@ -84,14 +80,16 @@ class Coalescer:
     async def flush(self):
         pending, self.pending = self.pending, {}
         last_seen, self.last_seen = self.last_seen, {}
-        storm = max((len(users) for users in pending.values()), default=0) >= STORM_ENTRIES
-        self.window_s = STORM_COALESCE_SECS if storm else COALESCE_SECS
+        # In a storm (a deploy's reconnects) every window is one frame to every socket of the
+        # set, so frames cost O(sockets) per window: stretch the window while diffs are big.
+        storm = max((len(users) for users in pending.values()), default=0) >= app_settings.STORM_ENTRIES
+        self.window_s = app_settings.STORM_COALESCE_SECS if storm else app_settings.COALESCE_SECS
         for set_name, users in pending.items():
             try:
                 diff = await diff_for(set_name, users, last_seen)
                 if any(diff.values()):
                     event = self.events.get(set_name, "presence")
-                    await agroup_send_many([topic_group(set_name)], push_message(set_name, event, diff))
+                    await apush_to_topic(set_name, event, diff)
             except Exception:
                 logger.warning("could not push a presence diff for %s", set_name, exc_info=True)
 
@@ -141,7 +139,7 @@ async def publish(changes):
     if not changes:
         return
     site_leaves = [c for c in changes if c.set_name == SITE_SET and c.kind == "leave"]
-    now = dj_timezone.now()
+    now = timezone.now()
     for change in site_leaves:
         change.last_seen = iso(now)
     # Queued first: Redis has already dropped these entries, so a failed write below
@@ -161,7 +159,7 @@ async def presence_query(*, usernames):
 
     last_seen comes from Redis, or from the database when Redis lost it (a restart).
     """
-    users = await database_sync_to_async(selectors.users_by_username)(usernames=set(usernames))
+    users = await database_sync_to_async(users_by_username)(usernames=set(usernames))
     statuses = await store.statuses(SITE_SET, [user.pk for user in users])
     offline = [user.pk for user in users if statuses[user.pk] == "offline"]
     seen = await store.last_seen(offline)
@@ -186,38 +184,43 @@ def last_seen_record(*, user_ids, at):
     )
 
 
-# The status each live connection of this process last wrote to Redis: hub.js sends
-# its status with every heartbeat, and an unchanged one must stay an O(1) heartbeat.
-_written_status = {}
+# The status of each live connection of this process, as last written to Redis: presence
+# owns it (the socket knows nothing of statuses). hub.js sends its status with every
+# heartbeat, and an unchanged one must stay an O(1) heartbeat.
+_statuses = {}
+
+
+def connection_status(conn):
+    """"online" or "away": what the connection last said of itself (online until it says otherwise)."""
+    return _statuses.get(conn.conn_id, "online")
 
 
 async def connection_track(conn):
     """Track a socket in the site set (on connect, and again if Redis lost it)."""
-    _written_status[conn.conn_id] = conn.status
     changes = await store.track(
-        SITE_SET, conn.conn_id, user=conn_user(conn), status=conn.status,
-        ttl_s=settings.HUB_PRESENCE_TTL, event=SITE_EVENT,
+        SITE_SET, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
+        ttl_s=hub_settings.PRESENCE_TTL_SECS, event=SITE_EVENT,
     )
     await publish(changes)
 
 
 async def connection_refresh(conn):
     """Push a socket's expiry forward; re-track it if Redis forgot it (restart, or swept while stalled)."""
-    if not await store.touch(conn.conn_id, settings.HUB_PRESENCE_TTL):
+    if not await store.touch(conn.conn_id, hub_settings.PRESENCE_TTL_SECS):
         await connection_track(conn)
 
 
 async def connection_status_set(conn, status):
     """Set a socket's status in every set it is in; free when the status did not change."""
-    if _written_status.get(conn.conn_id) == status:
+    if connection_status(conn) == status:
         return
-    _written_status[conn.conn_id] = status
+    _statuses[conn.conn_id] = status
     await publish(await store.set_status(conn.conn_id, status))
 
 
 async def connection_forget(conn):
     """The socket closed: remove it from every set."""
-    _written_status.pop(conn.conn_id, None)
+    _statuses.pop(conn.conn_id, None)
     await publish(await store.forget(conn.conn_id))
 
 
@@ -251,10 +254,10 @@ async def sweep_once(*, lock_ms, token=_PROCESS_TOKEN):
     if not await store.acquire_sweep_lock(token, lock_ms):
         return None
     swept = []
-    for _ in range(SWEEP_MAX_BATCHES):
+    for _ in range(app_settings.SWEEP_MAX_BATCHES):
         expired, changes = await store.sweep()
         await publish(changes)
         swept.extend(changes)
-        if expired < store.SWEEP_BATCH:
+        if expired < app_settings.SWEEP_BATCH:
             break
     return swept

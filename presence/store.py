@@ -13,8 +13,7 @@ import json
 from redis.exceptions import NoScriptError
 
 from hub.redis import get_async_redis, key
-
-SWEEP_BATCH = 500
+from presence import app_settings
 
 # Keys (all under HUB_REDIS_PREFIX, see docs/architecture.md):
 #   p:exp              zset  conn -> expiry (unix seconds, Redis's clock)
@@ -290,13 +289,13 @@ async def touch(conn_id, ttl_s):
     return bool(await _run(_TOUCH, conn_id, ttl_s))
 
 
-async def sweep(now=None, batch=SWEEP_BATCH):
+async def sweep(now=None, batch=None):
     """Forget up to `batch` connections whose expiry passed (their server died).
 
     Returns (number of connections expired, changes). `now` (unix seconds) is for
     tests; by default Redis's clock decides.
     """
-    flat = await _run(_SWEEP, "" if now is None else repr(float(now)), batch)
+    flat = await _run(_SWEEP, "" if now is None else repr(float(now)), batch or app_settings.SWEEP_BATCH)
     return int(flat[0]), _changes(flat[1:])
 
 

@@ -1,11 +1,9 @@
 """The site-wide `presence` topic: who is online, live diffs, status, queries."""
 
-from hub.errors import BadRequest
-from hub.push import topic_group
-from hub.topics import Topic, get_choice, get_list
-from presence import api, services
-
-MAX_QUERY_USERS = 200
+from hub import app_settings as hub_settings
+from hub.payload import get_list
+from hub.topics import Topic
+from presence import api, app_settings, services
 
 
 class PresenceTopic(Topic):
@@ -13,27 +11,16 @@ class PresenceTopic(Topic):
 
     events = ("set", "query")
 
-    subscribed = False
-
     async def join(self, payload):
-        if not self.subscribed:  # a re-join answers afresh; one subscription is enough
-            await self.conn.subscribe(topic_group(self.topic))
-            self.subscribed = True
+        await self.subscribe()
         return {"users": await api.list_present(services.SITE_SET)}
 
-    async def leave(self):
-        if self.subscribed:
-            await self.conn.unsubscribe(topic_group(self.topic))
-            self.subscribed = False
-
     async def on_set(self, payload):
-        status = get_choice(payload, "status", ("online", "away"))
-        self.conn.status = status  # the consumer's own record, as a heartbeat's status sets it
+        status = services.status_from(payload, required=True)
         await services.connection_status_set(self.conn, status)
         return {"status": status}
 
     async def on_query(self, payload):
-        usernames = get_list(payload, "users", item_type=str, max_items=MAX_QUERY_USERS)
-        if any(len(name) > 150 for name in usernames):
-            raise BadRequest("A username is at most 150 characters.")
+        usernames = get_list(payload, "users", item_type=str, max_items=app_settings.QUERY_MAX_USERS,
+                             max_item_length=hub_settings.USERNAME_MAX_LENGTH)
         return {"users": await services.presence_query(usernames=usernames)}

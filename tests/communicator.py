@@ -1,4 +1,7 @@
-"""A WebsocketCommunicator that speaks Hub's envelope: requests matched by ref, pushes buffered."""
+"""A WebsocketCommunicator that speaks Hub's envelope: requests matched by ref, pushes buffered.
+
+Every frame it receives is checked against the protocol table (tests/protocol_schema.py).
+"""
 
 import asyncio
 import itertools
@@ -7,6 +10,8 @@ import json
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
+
+from tests.protocol_schema import check_frame
 
 _refs = itertools.count(1)
 
@@ -36,6 +41,22 @@ class HubCommunicator(WebsocketCommunicator):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.buffer = []  # frames read while waiting for something else
+        self.sent_events = {}  # ref -> event, so each reply is checked against its request's shape
+
+    async def receive_json_from(self, timeout=1):
+        frame = await super().receive_json_from(timeout)
+        check_frame(frame, self.sent_events)
+        return frame
+
+    async def send_to(self, text_data=None, bytes_data=None):
+        if text_data is not None:
+            try:
+                sent = json.loads(text_data)
+                if isinstance(sent, dict) and isinstance(sent.get("ref"), str):
+                    self.sent_events[sent["ref"]] = sent.get("event")
+            except ValueError:
+                pass
+        await super().send_to(text_data=text_data, bytes_data=bytes_data)
 
     async def disconnect(self, code=1000, timeout=5):
         """Close from the client side; give the consumer's cleanup (presence leaves) time to finish."""
@@ -108,6 +129,7 @@ class HubCommunicator(WebsocketCommunicator):
             if await self.receive_nothing(timeout=min(0.05, remaining)):
                 continue
             frame = json.loads((await self.receive_output(timeout=1))["text"])
+            check_frame(frame, self.sent_events)
             self.buffer.append(frame)
             if topic is None or frame.get("topic") == topic:
                 return False
@@ -121,4 +143,6 @@ class HubCommunicator(WebsocketCommunicator):
             output = await self.receive_output(timeout=max(0.01, deadline - loop.time()))
             if output["type"] == "websocket.close":
                 return output.get("code", 1000)
-            self.buffer.append(json.loads(output["text"]))
+            frame = json.loads(output["text"])
+            check_frame(frame, self.sent_events)
+            self.buffer.append(frame)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from tests.protocol_schema import check_frame
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -154,6 +156,7 @@ async def ws_connect(server, client, **kwargs):
     ws = await websockets.connect(server.ws_url, additional_headers=client.ws_headers(), open_timeout=10, **kwargs)
     hello = json.loads(await ws.recv())
     assert hello["event"] == "hello", hello
+    check_frame(hello, {})
     return ws, hello["payload"]
 
 
@@ -165,6 +168,7 @@ async def ws_request(ws, topic, event, payload=None, ref="1", timeout=5, buffer=
     async with asyncio.timeout(timeout):
         while True:
             frame = json.loads(await ws.recv())
+            check_frame(frame, {ref: event})
             if frame.get("event") == "reply" and frame.get("ref") == ref:
                 return frame["payload"]
             if buffer is not None:
@@ -182,6 +186,7 @@ async def ws_expect(ws, topic, event, timeout=5, where=lambda payload: True, buf
     async with asyncio.timeout(timeout):
         while True:
             frame = json.loads(await ws.recv())
+            check_frame(frame, {})
             if frame.get("topic") == topic and frame.get("event") == event and where(frame["payload"]):
                 return frame["payload"]
             if buffer is not None:

@@ -4,7 +4,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from chat import services
+from chat import selectors, services
 from chat.models import Message
 from notifications.models import Notification
 
@@ -107,14 +107,14 @@ def test_a_retry_that_loses_the_race_after_its_lookup_gets_the_stored_message(ma
     room = Room.objects.create(slug="race", name="Race", kind="public", created_by=ann)
     first, created = services.message_send(room=room, author=ann, body="once", client_id="c1")
     assert created
-    lookup = services._message_by_client_id
+    lookup = selectors.message_by_client_id
     calls = []
 
-    def lookup_that_misses_first(*args):
-        calls.append(args)  # the first lookup ran before the other retry's insert
-        return None if len(calls) == 1 else lookup(*args)
+    def lookup_that_misses_first(**kwargs):
+        calls.append(kwargs)  # the first lookup ran before the other retry's insert
+        return None if len(calls) == 1 else lookup(**kwargs)
 
-    monkeypatch.setattr(services, "_message_by_client_id", lookup_that_misses_first)
+    monkeypatch.setattr(selectors, "message_by_client_id", lookup_that_misses_first)
     again, created = services.message_send(room=room, author=ann, body="once", client_id="c1")
     assert (again.pk, created) == (first.pk, False)
     assert Message.objects.filter(client_id="c1").count() == 1

@@ -6,7 +6,7 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 
-from chat import selectors
+from chat import app_settings, selectors
 from chat.models import Message, Room
 from notifications.models import Notification
 
@@ -128,9 +128,9 @@ async def test_the_send_rate_holds_in_every_window_not_per_fixed_window(amake_us
 
 
 async def test_room_creation_is_rate_limited_per_user(amake_user, connect, monkeypatch):
-    from chat import topics as chat_topics
+    from chat import app_settings
 
-    monkeypatch.setattr(chat_topics, "ROOM_CREATE_RATE", "2/1h")
+    monkeypatch.setattr(app_settings.AppSettings, "ROOM_CREATE_RATE", "2/1h")
     a = await connect(await amake_user("alice"))
     await a.ok("chat", "join")
     for name in ("One", "Two"):
@@ -147,10 +147,10 @@ async def test_join_since_history_and_more(amake_user, amake_room, connect, monk
     ids = [(await a.ok("room:lounge", "send", {"body": f"m{i}"}))["message"]["id"] for i in range(6)]
     data = await a.ok("room:lounge", "join", {"since": ids[2]})
     assert [m["id"] for m in data["messages"]] == ids[3:] and data["more"] is False
-    monkeypatch.setattr(selectors, "SINCE_LIMIT", 2)
+    monkeypatch.setattr(app_settings.AppSettings, "SINCE_LIMIT", 2)
     data = await a.ok("room:lounge", "join", {"since": ids[0]})
     assert [m["id"] for m in data["messages"]] == ids[1:3] and data["more"] is True
-    monkeypatch.setattr(selectors, "JOIN_NEWEST", 4)
+    monkeypatch.setattr(app_settings.AppSettings, "JOIN_NEWEST", 4)
     data = await a.ok("room:lounge", "join")
     assert [m["id"] for m in data["messages"]] == ids[2:]
     history = await a.ok("room:lounge", "history", {"before": ids[3], "limit": 2})

@@ -19,11 +19,8 @@ class EchoTopic(topics.Topic):
     events = ("echo", "boom", "deny")
 
     async def join(self, payload):
-        await self.conn.subscribe(topic_group(self.topic))
+        await self.subscribe()
         return {"joined": self.topic, "suffix": self.suffix}
-
-    async def leave(self):
-        await self.conn.unsubscribe(topic_group(self.topic))
 
     async def on_echo(self, payload):
         return {"echo": payload}
@@ -198,19 +195,19 @@ async def test_frames_beyond_the_socket_budget_get_rate_limited(amake_user, conn
 
 
 async def test_a_socket_redis_forgot_is_closed_4500_on_its_next_heartbeat(amake_user, connect):
-    from hub.consumer import CLOSE_INTERNAL
+    from hub.protocol import CLOSE_RESUME
     from hub.redis import get_async_redis
 
     comm = await connect(await amake_user("alice"))
     await comm.ok("hub", "heartbeat")
     await get_async_redis().flushdb()  # as after a Redis restart: pushes meanwhile were lost
     await comm.send_to(text_data=json.dumps({"topic": "hub", "event": "heartbeat", "payload": {}, "ref": "h"}))
-    assert await comm.expect_close() == CLOSE_INTERNAL
+    assert await comm.expect_close() == CLOSE_RESUME
 
 
 async def test_sockets_resume_after_the_pubsub_connection_drops(amake_user, connect):
     """A dropped subscriber connection loses pushes silently; its sockets are closed 4500 to resume."""
-    from hub.consumer import CLOSE_INTERNAL
+    from hub.protocol import CLOSE_RESUME
     from hub.redis import get_async_redis
 
     comm = await connect(await amake_user("alice"))
@@ -221,7 +218,7 @@ async def test_sockets_resume_after_the_pubsub_connection_drops(amake_user, conn
     for client in await redis.client_list(_type="pubsub"):
         if int(client.get("db", 0)) == int(db):
             await redis.client_kill_filter(_id=client["id"])
-    assert await comm.expect_close(timeout=10) == CLOSE_INTERNAL
+    assert await comm.expect_close(timeout=10) == CLOSE_RESUME
 
 
 async def test_twenty_first_socket_of_a_user_closes_4429_after_hello(amake_user, connect, settings):
@@ -325,22 +322,53 @@ async def test_one_socket_errors_do_not_affect_another(amake_user, connect):
     assert await calm.nothing(0.2)
 
 
-def test_registry_patterns():
-    class A(topics.Topic):
-        pass
+@pytest.fixture
+def refreshes(monkeypatch):
+    """Counts the Redis refreshes that keep sockets alive (the real calls still run)."""
+    from hub import connections
+    from presence import services as presence_services
 
-    topics.register("alpha", A)
-    topics.register("alpha", A)  # idempotent
-    try:
-        assert topics.lookup("alpha") == (A, "")
-        assert topics.lookup("alphabet") == (None, None)
-        assert topics.lookup("echo:room-1") == (EchoTopic, "room-1")
-        assert topics.lookup("echo:") == (None, None)
-        with pytest.raises(ValueError):
-            topics.register("alpha", EchoTopic)
-        with pytest.raises(ValueError):
-            topics.register("Bad Pattern", A)
-        with pytest.raises(TypeError):
-            topics.register("beta", object)
-    finally:
-        topics.unregister("alpha")
+    counts = {"sockets": 0, "presence": 0}
+
+    def counting(module, name, kind):
+        real = getattr(module, name)
+
+        async def wrapper(*args, **kwargs):
+            counts[kind] += 1
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(connections, "refresh", "sockets")
+    counting(presence_services, "connection_refresh", "presence")
+    return counts
+
+
+async def test_a_heartbeat_is_one_keep_alive_refresh_and_frames_add_none_within_its_interval(
+        amake_user, connect, refreshes, settings):
+    settings.HUB_HEARTBEAT = 1
+    comm = await connect(await amake_user("alice"))
+    await comm.ok("presence", "join")
+    assert refreshes == {"sockets": 0, "presence": 0}  # registering at connect was the first
+    await asyncio.sleep(1.1)  # a heartbeat interval, as between two of hub.js's heartbeats
+    await comm.ok("hub", "heartbeat", {"status": "online"})
+    assert refreshes == {"sockets": 1, "presence": 1}  # two round trips, as docs/architecture.md says
+    for _ in range(5):
+        await comm.ok("presence", "query", {"users": []})
+    assert refreshes == {"sockets": 1, "presence": 1}
+
+
+async def test_a_socket_without_heartbeats_is_refreshed_once_per_interval(amake_user, connect, refreshes, settings):
+    settings.HUB_HEARTBEAT = 1
+    loop = asyncio.get_running_loop()
+    connected = loop.time()
+    comm = await connect(await amake_user("alice"))
+    await comm.ok("presence", "join")
+    frames = 0
+    while loop.time() - connected < 2.5:  # a frame every 0.1 s: about 25 frames, 2 intervals
+        await comm.ok("presence", "query", {"users": []})
+        frames += 1
+        await asyncio.sleep(0.1)
+    intervals = int(loop.time() - connected)
+    assert frames > 10 and 1 <= refreshes["sockets"] <= intervals
+    assert refreshes["presence"] == refreshes["sockets"]

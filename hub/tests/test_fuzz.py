@@ -9,7 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from hub import consumer as hub_consumer
+from hub import app_settings
 from hub.protocol import CLOSE_FLOODING
 from tests.communicator import HubCommunicator, close_async_clients, session_cookie_for
 
@@ -81,7 +81,7 @@ async def exchange(cookie, batch, prejoin=()):
 @given(batch=st.lists(frames, min_size=1, max_size=8))
 def test_arbitrary_frames_get_replies_not_crashes(alice_cookie, batch, monkeypatch, caplog):
     # This property is about crashes, not flooding: lift the failure limit for the run.
-    monkeypatch.setattr(hub_consumer, "FLOOD_MAX_FAILURES", 10**6)
+    monkeypatch.setattr(app_settings.AppSettings, "FLOOD_MAX_FAILURES", 10**6)
     caplog.clear()
     asyncio.run(exchange(alice_cookie, batch))
     # Bad input is answered, never logged as a server error with a traceback.
@@ -103,7 +103,7 @@ def test_arbitrary_payloads_to_joined_topics_get_replies_not_crashes(alice_cooki
     from chat.models import Room
 
     Room.objects.get_or_create(slug="general", defaults={"name": "General", "kind": "public"})
-    monkeypatch.setattr(hub_consumer, "FLOOD_MAX_FAILURES", 10**6)
+    monkeypatch.setattr(app_settings.AppSettings, "FLOOD_MAX_FAILURES", 10**6)
     caplog.clear()
     asyncio.run(exchange(alice_cookie, batch, prejoin=JOINED))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -140,17 +140,20 @@ def test_created_rows_carry_their_ids_in_creation_order(make_user):
     assert ids == list(Notification.objects.order_by("id").values_list("id", flat=True))
 
 
-def test_unread_counts_of_all_recipients_are_one_query(make_user, django_assert_num_queries,
-                                                      django_capture_on_commit_callbacks):
+def test_notify_costs_the_same_queries_for_2_or_20_recipients(make_user, django_assert_num_queries,
+                                                              django_capture_on_commit_callbacks):
+    """One insert and one grouped unread count, whatever the number of recipients; the push needs none."""
     users = [make_user(f"u{i}") for i in range(20)]
     notifications.notify(users[:5], "earlier")
-    with transaction.atomic():
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            notifications.notify(users, "now")
-        assert len(callbacks) == 1
-        with django_assert_num_queries(1):  # the push: not one unread count per recipient
-            callbacks[0]()
-        transaction.set_rollback(True)
+    for recipients in (users[:2], users):
+        with transaction.atomic():
+            with django_capture_on_commit_callbacks(execute=False) as callbacks:
+                with django_assert_num_queries(4):  # savepoint, insert, count, release
+                    notifications.notify(recipients, "now")
+            assert len(callbacks) == 1
+            with django_assert_num_queries(0):
+                callbacks[0]()
+            transaction.set_rollback(True)
 
 
 def test_no_recipients_creates_and_pushes_nothing(make_user, django_capture_on_commit_callbacks):

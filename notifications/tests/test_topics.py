@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 import notifications
-from notifications import selectors
+from notifications import app_settings, selectors
 from notifications.models import Announcement
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,7 +32,7 @@ async def test_offline_resume_with_since_and_more(amake_user, connect, monkeypat
     comm = await connect(alice)
     data = await comm.ok("notifications", "join", {"since": first.pk})
     assert [n["verb"] for n in data["items"]] == ["missed 0", "missed 1", "missed 2"] and data["more"] is False
-    monkeypatch.setattr(selectors, "SINCE_LIMIT", 2)
+    monkeypatch.setattr(app_settings.AppSettings, "SINCE_LIMIT", 2)
     data = await comm.ok("notifications", "join", {"since": first.pk})
     assert len(data["items"]) == 2 and data["more"] is True
     assert (await comm.error("notifications", "join", {"since": "x"}))["code"] == "bad_request"

@@ -155,7 +155,7 @@ async def test_presence_comes_back_after_redis_loses_it(amake_user, connect):
     """A Redis restart empties presence; a socket's next heartbeat closes it 4500 and its client comes back."""
     import json
 
-    from hub.consumer import CLOSE_INTERNAL
+    from hub.protocol import CLOSE_RESUME
     from hub.redis import get_async_redis
 
     alice, bob = await amake_user("alice"), await amake_user("bob")
@@ -166,7 +166,7 @@ async def test_presence_comes_back_after_redis_loses_it(amake_user, connect):
     await get_async_redis().flushdb()
     assert names((await watcher.ok("presence", "join"))["users"]) == []
     await bobs.send_to(text_data=json.dumps({"topic": "hub", "event": "heartbeat", "payload": {}, "ref": "h"}))
-    assert await bobs.expect_close() == CLOSE_INTERNAL  # hub.js reconnects and resumes with `since`
+    assert await bobs.expect_close() == CLOSE_RESUME  # hub.js reconnects and resumes with `since`
     await connect(bob)
     diff = await watcher.expect("presence", "diff", where=lambda p: p["joins"])
     assert names(diff["joins"]) == ["bob"]
