@@ -1,10 +1,11 @@
-"""The room page; the lobby lives on the home page (templates/chat/_lobby.html)."""
+"""The room page; the lobby lives on the home page (chat/templates/chat/_lobby.html)."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
 from chat import selectors
+from chat.ui import template_context
 
 
 @login_required
@@ -19,4 +20,6 @@ def room_page(request, slug):
     members = selectors.room_members(room=room) if room.kind == "direct" else None
     from chat.serializers import room_name_for
 
-    return render(request, "chat/room.html", {"room": room, "room_name": room_name_for(room, request.user, members)})
+    return render(request, "chat/room.html", {
+        **template_context(request), "room": room, "room_name": room_name_for(room, request.user, members),
+    })
