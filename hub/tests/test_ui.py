@@ -108,7 +108,10 @@ def test_styles_and_modules_are_linked_and_listed_for_app_js(registry):
 
 
 @pytest.mark.django_db
-def test_the_page_names_no_app_but_shows_every_registered_part(client, make_user):
+def test_the_page_names_no_app_but_shows_every_registered_part(client, make_user, settings):
+    for path in ("templates/base.html", "templates/home.html", "static/hub/app.js"):
+        source = (settings.BASE_DIR / path).read_text().lower()
+        assert not re.search(r"\b(chat|notifications|presence)\b", source), path
     client.force_login(make_user("ann"))
     page = client.get("/").content.decode()
     for marker in ('id="bell"', 'id="announcements"', 'id="presence-list"', 'id="room-list"', 'id="toasts"',

@@ -10,19 +10,16 @@ showConnectionState(hub, document.getElementById("hub-status"));
 
 const listing = document.getElementById("hub-modules");
 const urls = listing ? JSON.parse(listing.textContent) : [];
-// Loaded together (the page preloads them), started in order, then connected: by the time the
-// label says "Connected" every module has made its channels, and a module that fails to load
-// or start is logged without taking the others down.
-const loaded = await Promise.allSettled(urls.map((url) => import(url)));
-loaded.forEach((result, i) => {
-  if (result.status === "rejected") {
-    console.error("UI module failed to load", urls[i], result.reason);
-    return;
-  }
+// Loaded together (the page preloads them), each started as soon as it and the ones before it
+// are in, then connected: by the time the label says "Connected" every module has made its
+// channels. A module that fails to load or start is logged without taking the others down.
+const loading = urls.map((url) => import(url));
+loading.forEach((module) => module.catch(() => {})); // reported below, in order, not as "uncaught"
+for (const [i, module] of loading.entries()) {
   try {
-    result.value.init?.(hub);
+    (await module).init?.(hub);
   } catch (err) {
-    console.error("UI module failed to start", urls[i], err);
+    console.error("UI module failed to load or start", urls[i], err);
   }
-});
+}
 hub.connect();
