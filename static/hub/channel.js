@@ -59,6 +59,7 @@ export class Channel {
    * a refused join); resolves with the next successful join's data, rejects on a refusal.
    */
   rejoin() {
+    if (this.state === "left") throw new Error(`${this.topic}: left; hub.channel(topic) makes a new channel`);
     const promise = new Promise((resolve, reject) => { this.waiters.push({ resolve, reject }); });
     promise.catch(() => {}); // a refusal reaches onError: no "uncaught" noise for callers that do not wait
     this.joinedOnce = true;
