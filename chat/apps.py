@@ -12,3 +12,14 @@ class ChatConfig(AppConfig):
 
         register("chat", ChatTopic)
         register("room:*", RoomTopic)
+
+        from chat.ui import template_context
+        from hub import ui
+
+        ui.register(
+            "chat",
+            modules=("chat/lobby.js", "chat/room.js"),
+            styles=("chat/chat.css",),
+            slots={"home": "chat/_lobby.html"},
+            context=template_context,
+        )

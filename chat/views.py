@@ -1,11 +1,12 @@
-"""The room page; the lobby lives on the home page (templates/chat/_lobby.html)."""
+"""The room page; the lobby lives on the home page (chat/templates/chat/_lobby.html)."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
-from chat import app_settings, selectors
+from chat import selectors
 from chat.serializers import room_name_for
+from chat.ui import template_context
 
 
 @login_required
@@ -18,4 +19,4 @@ def room_page(request, slug):
         return render(request, "403.html", {"message": "This room is private: only its members can open it."},
                       status=403)
     name = room_name_for(room, request.user, selectors.direct_members(room=room))
-    return render(request, "chat/room.html", {"room": room, "room_name": name, "chat_limits": app_settings})
+    return render(request, "chat/room.html", {**template_context(request), "room": room, "room_name": name})

@@ -12,3 +12,16 @@ class NotificationsConfig(AppConfig):
 
         register("notifications", NotificationsTopic)
         register("announcements", AnnouncementsTopic)
+
+        from hub import ui
+
+        ui.register(
+            "notifications",
+            modules=("notifications/notifications.js", "notifications/banners.js"),
+            styles=("notifications/notifications.css",),
+            slots={
+                "header": "notifications/_bell.html",
+                "banner": "notifications/_banner.html",
+                "body_end": "notifications/_toasts.html",
+            },
+        )

@@ -14,3 +14,12 @@ class PresenceConfig(AppConfig):
 
         register("presence", PresenceTopic)
         lifecycle.add_listener(PresenceListener())
+
+        from hub import ui
+
+        ui.register(
+            "presence",
+            modules=("presence/sidebar.js",),
+            styles=("presence/presence.css",),
+            slots={"sidebar": "presence/_sidebar.html"},
+        )

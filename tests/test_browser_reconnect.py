@@ -1,4 +1,4 @@
-"""hub.js in Chromium: reconnects by itself after a server restart; a logout elsewhere sends the tab to login."""
+"""socket.js in Chromium: reconnects by itself after a server restart; a logout elsewhere sends the tab to login."""
 
 import pytest
 from playwright.sync_api import expect

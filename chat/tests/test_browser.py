@@ -135,3 +135,22 @@ def test_a_refused_send_can_be_retried_or_discarded(new_page, live_server_url):
     failed.get_by_role("button", name="Discard").click()
     expect(page.locator("#messages li.pending")).to_have_count(0)
     assert composer.input_value() == "x" * 4001  # the text is back in the composer, nothing lost
+
+
+def test_the_online_sidebar_and_here_now_follow_the_same_presence_diffs(new_page, live_server_url):
+    """Someone online shows in the sidebar; opening the room adds them to "Here now"; closing the tab removes both."""
+    Room.objects.get_or_create(slug="general", defaults={"name": "General", "kind": "public"})
+    ann = open_room(signup(new_page(), live_server_url, "ann"), live_server_url)
+    online = ann.locator('#presence-list li[data-username="ben"]')
+    here = ann.locator('#here-list li[data-username="ben"]')
+    ben = signup(new_page(), live_server_url, "ben")  # on the home page: online, not in the room
+    expect(online).to_have_attribute("aria-label", "ben (online)")
+    expect(here).to_have_count(0)
+    open_room(ben, live_server_url)
+    expect(here).to_have_text("ben")
+    expect(online).to_have_count(1)
+    ben.close()
+    expect(here).to_have_count(0, timeout=5_000)
+    expect(online).to_have_count(0, timeout=5_000)
+    expect(ann.locator("#here-list li")).to_have_text(["ann"])
+    expect(ann.locator("#presence-count")).to_have_text("1")

@@ -71,7 +71,7 @@ def test_stopping_dev_py_run_stops_the_server_and_the_embedded_redis(project_cop
                                preexec_fn=background)
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}/healthz", process)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/hub/hub.js", timeout=5) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/hub/app.js", timeout=5) as response:
             # WhiteNoise's header: static files come through WhiteNoise, as in production.
             assert response.headers["Access-Control-Allow-Origin"] == "*"
         running = " | ".join(cmdline for _, cmdline in server_pids(project_copy))

@@ -16,7 +16,7 @@ def test_two_users_see_each_other_online_then_leave(new_page, live_server_url):
     expect(ann.locator("#presence-count")).to_have_text("2")
     expect(ann.get_by_role("complementary", name="Online", exact=True)).to_be_visible()
     expect(ann.get_by_role("list", name="Online", exact=True).get_by_role("listitem")).to_have_count(2)
-    # Ben's tab goes to the background: hub.js reports away, Ann's sidebar says so.
+    # Ben's tab goes to the background: socket.js reports away, Ann's sidebar says so.
     ben.evaluate("""() => {
         Object.defineProperty(document, "visibilityState", {get: () => "hidden", configurable: true});
         document.dispatchEvent(new Event("visibilitychange"));

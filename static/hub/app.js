@@ -1,12 +1,25 @@
-// Page entry point: opens the one socket and starts each feature's UI module.
-import { getHub } from "./hub.js";
+// The page's entry point: the tab's one socket, the connection label, and the UI module of
+// every app that plugged one in (hub.ui.register in Python). It names no app: the page lists
+// the modules in <script type="application/json" id="hub-modules">, in INSTALLED_APPS order.
+import { HubSocket } from "./socket.js";
+import { showConnectionState } from "./status.js";
 
-const hub = getHub();
-window.hub = hub; // handy in the console and for browser tests
+const hub = new HubSocket();
+window.hub = hub; // for the console and the browser tests
+showConnectionState(hub, document.getElementById("hub-status"));
 
-const features = ["./presence.js", "./notifications.js", "./chat.js"];
-for (const path of features) {
-  import(path)
-    .then((module) => module.init && module.init(hub))
-    .catch((err) => console.error("feature failed to start", path, err));
+const listing = document.getElementById("hub-modules");
+const urls = listing ? JSON.parse(listing.textContent) : [];
+// Loaded together (the page preloads them), each started as soon as it and the ones before it
+// are in, then connected: by the time the label says "Connected" every module has made its
+// channels. A module that fails to load or start is logged without taking the others down.
+const loading = urls.map((url) => import(url));
+loading.forEach((module) => module.catch(() => {})); // reported below, in order, not as "uncaught"
+for (const [i, module] of loading.entries()) {
+  try {
+    (await module).init?.(hub);
+  } catch (err) {
+    console.error("UI module failed to load or start", urls[i], err);
+  }
 }
+hub.connect();

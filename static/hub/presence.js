@@ -1,53 +1,36 @@
-// The "Online" sidebar: joins `presence` and keeps the list live from diffs.
-// Names are rendered with textContent only.
+// Who is here, kept from a channel's join reply and its presence diffs (Phoenix's
+// presence.js, for our protocol). Every list that shows presence (the Online sidebar, a
+// room's "Here now") follows one rule: a join or an update sets the user unless their status
+// is "offline", a leave removes them. Diffs from several server processes may repeat what the
+// list already knows (docs/protocol.md), and this rule makes that harmless.
 
-const people = new Map(); // user id -> PRESENCE
-
-function render() {
-  const list = document.getElementById("presence-list");
-  const count = document.getElementById("presence-count");
-  if (!list) return;
-  const entries = [...people.values()].sort((a, b) => a.display_name.localeCompare(b.display_name));
-  list.replaceChildren(...entries.map((person) => {
-    const item = document.createElement("li");
-    item.dataset.username = person.username;
-    item.dataset.status = person.status;
-    item.setAttribute("aria-label", `${person.display_name} (${person.status})`);
-    const dot = document.createElement("span");
-    dot.className = "status-dot";
-    dot.dataset.status = person.status;
-    dot.setAttribute("aria-hidden", "true");
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = person.display_name;
-    const status = document.createElement("span");
-    status.className = "status-text";
-    status.textContent = person.status;
-    item.append(dot, name, status);
-    return item;
-  }));
-  count.textContent = String(entries.length);
-}
-
-function applyDiff(diff) {
-  for (const person of diff.leaves || []) people.delete(person.id);
-  for (const person of [...(diff.joins || []), ...(diff.updates || [])]) {
-    if (person.status === "offline") people.delete(person.id);
-    else people.set(person.id, person);
+export class Presence {
+  /**
+   * channel: the topic's channel; diffEvent: the push carrying {joins, leaves, updates};
+   * fromJoin(data): the PRESENCE list in a join reply; onSync(users): render the list.
+   */
+  constructor(channel, { diffEvent, fromJoin, onSync }) {
+    this.users = new Map(); // user id -> PRESENCE, in the order they came
+    channel.onJoin((data) => {
+      this.users.clear();
+      this.set(fromJoin(data));
+      onSync(this.list());
+    });
+    channel.on(diffEvent, ({ joins = [], leaves = [], updates = [] }) => {
+      for (const user of leaves) this.users.delete(user.id);
+      this.set([...joins, ...updates]);
+      onSync(this.list());
+    });
   }
-  render();
-}
 
-export function init(hub) {
-  if (!document.getElementById("presence-list")) return;
-  hub.join("presence", {
-    onJoin(data) {
-      people.clear();
-      for (const person of data.users) people.set(person.id, person);
-      render();
-    },
-    onEvent(event, payload) {
-      if (event === "diff") applyDiff(payload);
-    },
-  });
+  set(users) {
+    for (const user of users) {
+      if (user.status === "offline") this.users.delete(user.id);
+      else this.users.set(user.id, user);
+    }
+  }
+
+  list() {
+    return [...this.users.values()];
+  }
 }

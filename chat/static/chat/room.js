@@ -1,0 +1,95 @@
+// One chat room (/chat/<slug>/): joins `room:<slug>`, resuming `since` the newest message
+// shown, and wires its replies and pushes to the parts: the message list, the outbox, typing,
+// history and "Here now" (the shared Presence helper, the sidebar's rule).
+import { el } from "../hub/dom.js";
+import { Presence } from "../hub/presence.js";
+import { friendly } from "./errors.js";
+import { loadOlderOnScroll, refreshRecent } from "./history.js";
+import { MessageList } from "./messages.js";
+import { Outbox } from "./outbox.js";
+import { Typists, TypingSender } from "./typing.js";
+
+function renderHere(list, users) {
+  list.replaceChildren(...users.map((user) => {
+    const item = el("li", { textContent: user.display_name });
+    item.dataset.username = user.username;
+    return item;
+  }));
+}
+
+/** Enter (without Shift, outside an IME composition) or the Send button sends. */
+function wireComposer(input, send) {
+  document.getElementById("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    send();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  });
+}
+
+export function init(hub) {
+  const root = document.getElementById("room");
+  if (!root) return;
+  const input = document.getElementById("composer-input");
+  const errorBox = document.getElementById("composer-error");
+  const say = (text) => { errorBox.textContent = text; };
+  const showError = (err) => say(friendly(err));
+  const messages = new MessageList(document.getElementById("messages"), {
+    me: root.dataset.me,
+    edit: (m, body) => room.request("edit", { id: m.id, body }).catch(showError),
+    remove: (m) => {
+      room.request("delete", { id: m.id }).catch(showError);
+      input.focus(); // the message's buttons go away with it
+    },
+    onStored: (m) => outbox.settle(m),
+  });
+  const room = hub.channel(`room:${root.dataset.slug}`, {
+    params: () => (messages.lastId === null ? {} : { since: messages.lastId }),
+  });
+  const outbox = new Outbox({ channel: room, messages, input, say, showError });
+  const typists = new Typists(document.getElementById("typing"));
+  const typing = new TypingSender(room, input);
+  const here = document.getElementById("here-list");
+  new Presence(room, { diffEvent: "presence", fromJoin: (data) => data.present, onSync: (users) => renderHere(here, users) });
+
+  const markRead = () => {
+    if (messages.lastId !== null && document.visibilityState === "visible") {
+      room.request("read", { up_to: messages.lastId }).catch(() => {});
+    }
+  };
+  let rejoining = false; // the first join shows the room; later ones follow a reconnect
+  room.onJoin((data) => {
+    if (data.more) { // too much was missed: start over from the newest
+      messages.clear();
+      room.rejoin();
+      return;
+    }
+    messages.add(data.messages);
+    markRead();
+    if (rejoining) refreshRecent(room, messages);
+    rejoining = true;
+    outbox.flush(); // what was typed while offline goes out now, in order
+  });
+  room.onError(showError);
+  for (const event of ["message", "edited", "deleted"]) room.on(event, ({ message }) => messages.add([message]));
+  room.on("message", ({ message }) => {
+    markRead();
+    typists.stopped(message.author.username);
+  });
+  room.on("typing", (payload) => typists.update(payload));
+  room.join();
+
+  wireComposer(input, () => {
+    const body = input.value.trim();
+    if (!body) return;
+    input.value = "";
+    typing.stop();
+    outbox.add(body);
+  });
+  loadOlderOnScroll(room, messages, showError);
+  document.addEventListener("visibilitychange", markRead);
+}

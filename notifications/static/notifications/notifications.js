@@ -1,0 +1,68 @@
+// The user's notifications: joins `notifications` (resuming `since` the newest id seen), keeps
+// the newest ones and the unread count, and feeds the bell, the toasts and, when it is open,
+// the /notifications/ page. Pushes: `new` (one more, with the count) and `unread` (read in
+// some tab of the user, this one included).
+import { safeUrl } from "../hub/dom.js";
+import { Bell, PANEL_SIZE } from "./bell.js";
+import { ListPage } from "./list_page.js";
+import { toast } from "./toasts.js";
+
+export function init(hub) {
+  if (!document.getElementById("bell")) return;
+  const items = new Map(); // id -> NOTIFICATION
+  let unread = 0;
+  let lastId = null; // the newest id seen, to resume with `since`
+  const channel = hub.channel("notifications", { params: () => (lastId === null ? {} : { since: lastId }) });
+  const bell = new Bell({
+    open(n) {
+      if (n.unread) channel.request("read", { ids: [n.id] }).catch(() => {});
+      const url = safeUrl(n.url);
+      if (url) location.assign(url);
+    },
+    readAll: () => channel.request("read_all", {}).catch(() => {}),
+  });
+  const page = ListPage.find(channel);
+  const render = () => bell.render(items, unread);
+  const remember = (n) => {
+    items.set(n.id, n);
+    if (lastId === null || n.id > lastId) lastId = n.id;
+  };
+
+  channel.onJoin((data) => {
+    if (data.more) { // too much was missed: reload the newest instead of the gap
+      items.clear();
+      lastId = null;
+      channel.rejoin();
+      return;
+    }
+    const resumed = lastId !== null;
+    for (const n of data.items) remember(n);
+    unread = data.unread;
+    render();
+    // Back after a disconnect: items already shown may have been read in another tab
+    // meanwhile. The newest page says how they stand now.
+    if (resumed) {
+      channel.request("list", { limit: PANEL_SIZE }).then((fresh) => {
+        for (const n of fresh.items) items.set(n.id, n);
+        render();
+      }).catch(() => {});
+    }
+  });
+  channel.on("new", (payload) => {
+    if (items.has(payload.notification.id)) return; // a duplicate after a resume
+    remember(payload.notification);
+    unread = payload.unread;
+    toast(payload.notification);
+    render();
+    page?.added(payload);
+  });
+  channel.on("unread", (payload) => {
+    unread = payload.unread;
+    for (const n of items.values()) {
+      if (payload.read_ids === "all" || payload.read_ids.includes(n.id)) n.unread = false;
+    }
+    render();
+    page?.read(payload);
+  });
+  channel.join();
+}
