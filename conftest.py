@@ -1,4 +1,4 @@
-"""Suite-wide fixtures: real Redis (flushed per test), user factories, socket communicators.
+"""Suite-wide fixtures: real Redis (flushed per test), user and room factories, socket communicators.
 
 Browser tests run last: Playwright's sync API leaves an event loop behind that breaks
 async tests run after it in the same process (see ../shared/TESTING.md).
@@ -76,6 +76,25 @@ def make_user(django_db_blocker):
 def amake_user(make_user):
     """Async form of make_user for async tests."""
     return database_sync_to_async(make_user)
+
+
+@pytest.fixture
+def make_room(django_db_blocker):
+    """Factory: make_room("lounge", kind="private", members=[user, ...]) -> a chat Room."""
+    from chat.models import Membership, Room
+
+    def _make(slug, *, kind="public", members=(), name=None):
+        with django_db_blocker.unblock():
+            room = Room.objects.create(slug=slug, name=name or slug.title(), kind=kind)
+            Membership.objects.bulk_create([Membership(room=room, user=user) for user in members])
+            return room
+
+    return _make
+
+
+@pytest.fixture
+def amake_room(make_room):
+    return database_sync_to_async(make_room)
 
 
 @pytest.fixture

@@ -23,16 +23,12 @@ def add_arguments(parser):
                         help="how the pushes reach Redis: one pipelined round trip (the real code) or one per user")
 
 
-def _sequential_send_batch(pushes):
-    """The naive fan-out notify() avoids: one PUBLISH round trip per recipient."""
-    from channels.layers import get_channel_layer
+def _sequential_push_each(pushes, *, on_commit=True):
+    """The naive fan-out notify() avoids: one PUBLISH round trip per recipient (sent at once: the bench autocommits)."""
+    from hub.push import publish, push_message, user_group
 
-    from hub.push import _pubsub_channel, push_message, user_group
-    from hub.redis import get_sync_redis
-
-    layer, redis = get_channel_layer(), get_sync_redis()
     for user_id, topic, event, payload in pushes:
-        redis.publish(_pubsub_channel(user_group(user_id)), layer.serialize(push_message(topic, event, payload)))
+        publish([user_group(user_id)], push_message(topic, event, payload))
 
 
 async def main(args):
@@ -48,7 +44,7 @@ async def main(args):
         from notifications import services
 
         if args.push == "sequential":
-            services.send_batch = _sequential_send_batch
+            services.push_each = _sequential_push_each
         users = list(get_user_model().objects.filter(username__startswith="note"))
         notifications.notify(users[:1], "warm-up")  # first-use costs (connections, imports) out of round 0
         results = []

@@ -127,10 +127,10 @@ class MessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def get_readonly_fields(self, request, obj=None):
+    def has_change_permission(self, request, obj=None):
         if obj is not None and obj.deleted:
-            return (*self.readonly_fields, "body")  # a deleted message stays deleted
-        return self.readonly_fields
+            return False  # a deleted message stays deleted: its page is view-only
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         services.message_edit(room=obj.room, user=request.user, message_id=obj.pk, body=form.cleaned_data["body"])

@@ -1,4 +1,4 @@
-"""The chat app: registers the `chat` and `room:*` topics."""
+"""The chat app: registers the `chat` and `room:*` topics and its UI (the lobby, the room page's modules)."""
 
 from django.apps import AppConfig
 

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, Q
 
 from chat import app_settings
-from hub.paging import rows_after
+from hub.paging import rows_after, rows_before
 from chat.models import Membership, Message, Room
 from chat.serializers import room_dict
 
@@ -89,14 +89,9 @@ def messages_since(*, room, since):
 
 
 def messages_before(*, room, before=None, limit=None):
-    """The `limit` (default JOIN_NEWEST) messages before id `before` (or the newest), oldest first."""
-    limit = limit or app_settings.JOIN_NEWEST
-    rows = _messages(room)
-    if before is not None:
-        rows = rows.filter(id__lt=before)
-    rows = list(rows.order_by("-id")[: limit + 1])
-    more = len(rows) > limit
-    return list(reversed(rows[:limit])), more
+    """The `limit` (default JOIN_NEWEST) messages before id `before` (or the newest), oldest first, and `more`."""
+    rows, more = rows_before(_messages(room), before=before, limit=limit or app_settings.JOIN_NEWEST)
+    return rows[::-1], more
 
 
 def message_get(*, room, message_id):

@@ -251,22 +251,22 @@ def _changeable(room, user, message_id):
 
 def message_edit(*, room, user, message_id, body):
     """Change a message's body (its author or staff); everyone in the room gets `edited`."""
-    body = body_clean(body)
-    message = _changeable(room, user, message_id)
-    with transaction.atomic():
-        message.body, message.edited_at = body, timezone.now()
-        message.save(update_fields=["body", "edited_at"])
-        push_to_topic(room.topic, "edited", {"message": message_dict(message)})
-    return message
+    return _message_change(room, user, message_id, "edited", body=body_clean(body))
 
 
 def message_delete(*, room, user, message_id):
     """Mark a message deleted (its author or staff): the row and id stay, the body goes off the wire."""
+    return _message_change(room, user, message_id, "deleted", deleted=True)
+
+
+def _message_change(room, user, message_id, event, **changes):
     message = _changeable(room, user, message_id)
     with transaction.atomic():
-        message.deleted, message.edited_at = True, timezone.now()
-        message.save(update_fields=["deleted", "edited_at"])
-        push_to_topic(room.topic, "deleted", {"message": message_dict(message)})
+        for field, value in changes.items():
+            setattr(message, field, value)
+        message.edited_at = timezone.now()
+        message.save(update_fields=[*changes, "edited_at"])
+        push_to_topic(room.topic, event, {"message": message_dict(message)})
     return message
 
 

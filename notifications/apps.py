@@ -1,4 +1,4 @@
-"""The notifications app: registers the `notifications` and `announcements` topics."""
+"""The notifications app: registers the `notifications` and `announcements` topics and its UI (bell, banners, toasts)."""
 
 from django.apps import AppConfig
 

@@ -3,7 +3,7 @@
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from hub.paging import rows_after
+from hub.paging import rows_after, rows_before
 from notifications import app_settings
 from notifications.models import Announcement, Notification
 
@@ -31,11 +31,8 @@ def notifications_since(*, user, since):
 
 
 def notifications_newest(*, user, before=None, limit=None):
-    limit = limit or app_settings.JOIN_NEWEST
-    rows = _base(user)
-    if before is not None:
-        rows = rows.filter(id__lt=before)
-    return list(rows.order_by("-id")[:limit])
+    """The `limit` (default JOIN_NEWEST) notifications before id `before` (or the newest), newest first."""
+    return rows_before(_base(user), before=before, limit=limit or app_settings.JOIN_NEWEST)[0]
 
 
 def announcements_active(*, user):

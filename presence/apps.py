@@ -1,4 +1,4 @@
-"""The presence app: registers the `presence` topic and follows every socket's life."""
+"""The presence app: registers the `presence` topic and its UI (the Online sidebar), and follows every socket's life."""
 
 from django.apps import AppConfig
 

@@ -185,7 +185,7 @@ def last_seen_record(*, user_ids, at):
 
 
 # The status of each live connection of this process, as last written to Redis: presence
-# owns it (the socket knows nothing of statuses). hub.js sends its status with every
+# owns it (the socket knows nothing of statuses). The browser client sends its status with every
 # heartbeat, and an unchanged one must stay an O(1) heartbeat.
 _statuses = {}
 

@@ -115,13 +115,16 @@ class HubCommunicator(WebsocketCommunicator):
         )
         return frame["payload"]
 
-    async def nothing(self, timeout=0.3, topic=None):
-        """True when no frame (of `topic`, if given) arrives within `timeout`.
+    async def nothing(self, timeout=0.3, topic=None, event=None):
+        """True when no frame (of `topic`, and `event`, if given) arrives within `timeout`.
 
         Polls the output queue: asgiref cancels the application when a receive times out,
         which must not happen to a socket the test goes on using.
         """
-        if any(topic is None or frame.get("topic") == topic for frame in self.buffer):
+        def matches(frame):
+            return (topic is None or frame.get("topic") == topic) and (event is None or frame.get("event") == event)
+
+        if any(matches(frame) for frame in self.buffer):
             return False
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -131,7 +134,7 @@ class HubCommunicator(WebsocketCommunicator):
             frame = json.loads((await self.receive_output(timeout=1))["text"])
             check_frame(frame, self.sent_events)
             self.buffer.append(frame)
-            if topic is None or frame.get("topic") == topic:
+            if matches(frame):
                 return False
         return True
 

@@ -77,3 +77,17 @@ async def test_the_board_topic_tracks_presence_as_documented(amake_user, connect
     diff = await a.expect("board:1", "presence", where=lambda d: d["leaves"])
     assert [p["username"] for p in diff["leaves"]] == ["bob"]
     assert len(await group_members(topic_group("board:1"))) == 1
+
+
+async def test_the_exports_topic_of_the_ui_example_receives_its_pushes(amake_user, connect):
+    import hub
+
+    topics.register("exports", doc_topic("ExportsTopic"))
+    try:
+        alice = await amake_user("alice")
+        comm = await connect(alice)
+        assert await comm.ok("exports", "join") == {}
+        await hub.asend_to_user(alice, "exports", "ready", {"name": "orders.csv", "url": "/media/orders.csv"})
+        assert await comm.expect("exports", "ready") == {"name": "orders.csv", "url": "/media/orders.csv"}
+    finally:
+        topics.unregister("exports")

@@ -10,15 +10,19 @@ from channels.db import database_sync_to_async
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from hub import app_settings
+from hub.topics import registered
 from hub.protocol import CLOSE_FLOODING
 from tests.communicator import HubCommunicator, close_async_clients, session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOPICS = ["hub", "presence", "notifications", "announcements", "chat", "room:general", "room:nope",
+# Every registered topic ("room:*" as "room:general", which the second test creates) and every
+# event any handler takes, read from the registry, plus names no topic or event has.
+JOINED = [pattern.replace("*", "general") for pattern, _ in registered()]
+TOPICS = ["hub", *JOINED, *[pattern.replace("*", "nope") for pattern, _ in registered() if pattern.endswith("*")],
           "room:", "nope", ""]
-EVENTS = ["join", "leave", "heartbeat", "set", "query", "read", "read_all", "list", "dismiss", "publish",
-          "open_dm", "create", "send", "history", "typing", "edit", "delete", "reply", "x"]
+EVENTS = sorted({event for _, handler in registered() for event in handler.events}
+                | {"join", "leave", "heartbeat", "reply", "x"})
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
@@ -88,7 +92,6 @@ def test_arbitrary_frames_get_replies_not_crashes(alice_cookie, batch, monkeypat
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
-JOINED = ["presence", "notifications", "announcements", "chat", "room:general"]
 joined_frames = st.fixed_dictionaries(
     {"topic": st.sampled_from(JOINED), "event": st.sampled_from(EVENTS)},
     optional={"payload": payloads, "ref": st.text(max_size=10)},

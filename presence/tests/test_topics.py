@@ -166,7 +166,7 @@ async def test_presence_comes_back_after_redis_loses_it(amake_user, connect):
     await get_async_redis().flushdb()
     assert names((await watcher.ok("presence", "join"))["users"]) == []
     await bobs.send_to(text_data=json.dumps({"topic": "hub", "event": "heartbeat", "payload": {}, "ref": "h"}))
-    assert await bobs.expect_close() == CLOSE_RESUME  # hub.js reconnects and resumes with `since`
+    assert await bobs.expect_close() == CLOSE_RESUME  # the browser client reconnects and resumes with `since`
     await connect(bob)
     diff = await watcher.expect("presence", "diff", where=lambda p: p["joins"])
     assert names(diff["joins"]) == ["bob"]

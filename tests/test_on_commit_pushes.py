@@ -1,0 +1,124 @@
+"""Every push sent on commit: a rolled-back write sends nothing; the same write committed sends it.
+
+The sites are found by reading the apps' services.py (every function that calls a push
+helper with its on-commit default), so a new push site without a case below fails
+`test_every_on_commit_push_site_has_a_rollback_case`.
+"""
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import transaction
+
+import notifications
+from chat import services as chat
+from notifications import services as notes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parent.parent
+PUSH_HELPERS = {"push_to_topic", "push_to_users", "push_each"}
+
+
+@dataclass
+class Case:
+    covers: str  # "app.function" of the function holding the push call
+    observe: tuple  # (topic the observer joins, topic and event it expects)
+    action: Callable  # action(world) -> None: the write, run once rolled back, once committed
+
+
+def on_commit_push_sites():
+    """{"app.function"} of every function in */services.py that calls a push helper without on_commit=False."""
+    sites = set()
+    for path in sorted(ROOT.glob("*/services.py")):
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for call in ast.walk(function):
+                if (isinstance(call, ast.Call) and getattr(call.func, "id", None) in PUSH_HELPERS
+                        and not any(k.arg == "on_commit" for k in call.keywords)):
+                    sites.add(f"{path.parent.name}.{function.name}")
+    return sites
+
+
+CASES = {
+    "room_create": Case("chat._push_room_added", ("chat", "chat", "room"), lambda w: chat.room_create(
+        creator=w.alice, name="Ops", private=True, member_usernames=["bob"])),
+    "dm_open": Case("chat._push_room_added", ("chat", "chat", "room"), lambda w: chat.dm_open(
+        user=w.alice, username="bob")),
+    "members_add": Case("chat._push_room_added", ("chat", "chat", "room"), lambda w: chat.members_add(
+        room=w.private_room, users=[w.bob])),
+    "message_send": Case("chat._push_message", ("room:lounge", "room:lounge", "message"), lambda w: chat.message_send(
+        room=w.room, author=w.alice, body="hello")),
+    "message_send (lobby)": Case("chat._push_message", ("chat", "chat", "unread"), lambda w: chat.message_send(
+        room=w.room, author=w.alice, body="hello")),
+    "message_edit": Case("chat._message_change", ("room:lounge", "room:lounge", "edited"), lambda w: chat.message_edit(
+        room=w.room, user=w.alice, message_id=w.message.pk, body="changed")),
+    "message_delete": Case("chat._message_change", ("room:lounge", "room:lounge", "deleted"),
+                           lambda w: chat.message_delete(room=w.room, user=w.alice, message_id=w.message.pk)),
+    "read_marker_move": Case("chat.read_marker_move", ("room:lounge", "room:lounge", "read"),
+                             lambda w: chat.read_marker_move(room=w.room, user=w.alice, up_to=w.message.pk,
+                                                             conn_id=None)),
+    "notify": Case("notifications.notify", ("notifications", "notifications", "new"),
+                   lambda w: notifications.notify(w.bob, "hello")),
+    "notification_mark_read": Case("notifications.notification_mark_read", ("notifications", "notifications", "unread"),
+                                   lambda w: notes.notification_mark_read(user=w.bob, ids=[w.notification.pk])),
+    "notification_mark_all_read": Case("notifications.notification_mark_all_read",
+                                       ("notifications", "notifications", "unread"),
+                                       lambda w: notes.notification_mark_all_read(user=w.bob)),
+    "announce": Case("notifications.announce", ("announcements", "announcements", "new"),
+                     lambda w: notifications.announce("Title", "Body")),
+    "announcement_update": Case("notifications.announcement_update", ("announcements", "announcements", "updated"),
+                                lambda w: notes.announcement_update(announcement=w.announcement, title="New",
+                                                                    body="Body", level="info", expires_at=None)),
+    "announcement_delete": Case("notifications.announcement_delete", ("announcements", "announcements", "deleted"),
+                                lambda w: notes.announcement_delete(announcement=w.fresh_announcement())),
+    "announcement_dismiss": Case("notifications.announcement_dismiss", ("announcements", "announcements", "dismissed"),
+                                 lambda w: notes.announcement_dismiss(user=w.bob, announcement_id=w.announcement.pk)),
+}
+
+
+def test_every_on_commit_push_site_has_a_rollback_case():
+    assert on_commit_push_sites() == {case.covers for case in CASES.values()}
+
+
+class World:
+    """Users, a public and a private room, a message by alice, a notification for bob and an announcement."""
+
+    def __init__(self, make_user, make_room):
+        from notifications.models import Announcement
+
+        self.alice, self.bob = make_user("alice"), make_user("bob")
+        self.room = make_room("lounge", members=[self.alice, self.bob])
+        self.private_room = make_room("plans", kind="private", members=[self.alice])
+        self.message, _ = chat.message_send(room=self.room, author=self.alice, body="first")
+        [self.notification] = notifications.notify(self.bob, "earlier")
+        self.announcement = notifications.announce("Earlier", "Body")
+        self._announcements = Announcement.objects
+
+    def fresh_announcement(self):
+        return self._announcements.get(pk=self.announcement.pk)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_a_rolled_back_write_pushes_nothing_and_the_committed_one_pushes(name, make_user, make_room, connect):
+    case = CASES[name]
+    world = await database_sync_to_async(World)(make_user, make_room)
+    join_topic, topic, event = case.observe
+    observer = await connect(world.bob)  # bob: a member, the recipient, not the author
+    await observer.ok(join_topic, "join")
+
+    def rolled_back():
+        with transaction.atomic():
+            case.action(world)
+            transaction.set_rollback(True)
+
+    await database_sync_to_async(rolled_back)()
+    await observer.ok("hub", "heartbeat")  # a round trip: a push sent at once would be here by now
+    assert await observer.nothing(0.3, topic=topic, event=event), observer.buffer
+    await database_sync_to_async(case.action)(world)
+    await observer.expect(topic, event)
