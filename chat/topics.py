@@ -50,7 +50,6 @@ class ChatTopic(Topic):
         return {"room": await database_sync_to_async(selectors.room_for_user)(room=room, user=self.user)}
 
     async def on_create(self, payload):
-        name = get_str(payload, "name", max_length=app_settings.ROOM_NAME_MAX_LENGTH)
         private = get_bool(payload, "private", required=False, default=False)
         members = get_list(payload, "members", item_type=str, max_items=app_settings.MAX_MEMBERS_AT_CREATE,
                            required=False, default=[])
@@ -58,7 +57,7 @@ class ChatTopic(Topic):
         if retry_after:
             raise RateLimited(retry_after, "Too many new rooms; wait a while.")
         room = await database_sync_to_async(services.room_create)(
-            creator=self.user, name=name, private=private, member_usernames=members)
+            creator=self.user, name=payload.get("name"), private=private, member_usernames=members)
         return {"room": await database_sync_to_async(selectors.room_for_user)(room=room, user=self.user)}
 
 

@@ -37,3 +37,11 @@ def test_an_unknown_channel_layer_stops_startup():
     result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_CHANNEL_LAYER="kafka")
     assert result.returncode != 0 and "HUB_CHANNEL_LAYER must be pubsub or core" in result.stderr
     assert load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_CHANNEL_LAYER="core").returncode == 0
+
+
+@pytest.mark.parametrize("heartbeat, ttl", [("25", "25"), ("30", "20"), ("0", "60")])
+def test_a_presence_ttl_not_longer_than_the_heartbeat_stops_startup(heartbeat, ttl):
+    """Otherwise a socket heartbeating on time would be closed as idle between two heartbeats."""
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_HEARTBEAT=heartbeat, HUB_PRESENCE_TTL=ttl)
+    assert result.returncode != 0 and "HUB_PRESENCE_TTL" in result.stderr and "HUB_HEARTBEAT" in result.stderr
+    assert load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_HEARTBEAT="10", HUB_PRESENCE_TTL="25").returncode == 0
