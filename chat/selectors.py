@@ -21,11 +21,11 @@ def room_can_join(*, room, user):
     return room.kind == "public" or room_is_member(room=room, user=user)
 
 
-def room_members(*, room, usernames=None):
-    """The room's members; only those named in `usernames` when given (a mention: no full scan)."""
+def room_members(*, room, user_ids=None):
+    """The room's members; only those among `user_ids` when given (a mention: no full scan)."""
     users = get_user_model().objects.filter(chat_memberships__room=room)
-    if usernames is not None:
-        users = users.filter(username__in=usernames)
+    if user_ids is not None:
+        users = users.filter(pk__in=user_ids)
     return list(users)
 
 

@@ -219,18 +219,20 @@ def _mentioned_names(body):
 
 
 def mention_notify(*, message, present_user_ids):
-    """@username mentions of members, and direct messages to someone not looking, notify them."""
+    """@username mentions of members, and direct messages to someone not looking, notify them.
+
+    Names are found as everywhere else (hub.users: exact, then ignoring case).
+    """
     room = message.room
     names = _mentioned_names(message.body)
+    mentioned = {user.pk for user in users_by_username(usernames=names)} if names else set()
     if room.kind == "direct":
         members = {u.pk: u for u in selectors.room_members(room=room)}  # the two of them
-        recipients = {uid for uid in members if uid != message.author_id and uid not in present_user_ids}
-    elif names:
-        members = {u.pk: u for u in selectors.room_members(room=room, usernames=names)}
-        recipients = set()
+        recipients = {uid for uid in members if uid not in present_user_ids} | (mentioned & members.keys())
     else:
-        return []
-    recipients |= {u.pk for u in members.values() if u.username in names and u.pk != message.author_id}
+        members = {u.pk: u for u in selectors.room_members(room=room, user_ids=mentioned)} if mentioned else {}
+        recipients = set(members)
+    recipients.discard(message.author_id)
     if not recipients:
         return []
     author = _short(message.author.username, app_settings.MENTION_AUTHOR_LENGTH)  # the verb holds 255

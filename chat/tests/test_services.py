@@ -139,3 +139,12 @@ def test_usernames_typed_in_another_case_find_their_user(make_user):
     assert created and set(dm.memberships.values_list("user__username", flat=True)) == {"ann", "Bob"}
     room = services.room_create(creator=ann, name="Team", private=True, member_usernames=["bob", "ANN"])
     assert set(room.memberships.values_list("user__username", flat=True)) == {"ann", "Bob"}
+
+
+def test_mentions_find_members_as_every_username_lookup_does_ignoring_case(make_user, make_room):
+    ann, ben, cat = make_user("ann"), make_user("ben"), make_user("Cat")
+    room = make_room("team", members=[ann, ben, cat])
+    make_user("eve")  # not a member: named, but not notified
+    message, _ = services.message_send(room=room, author=ann, body="@BEN and @cat, @eve and @ann (me) look")
+    notes = services.mention_notify(message=message, present_user_ids=set())
+    assert sorted(note.recipient.username for note in notes) == ["Cat", "ben"]
