@@ -9,6 +9,7 @@ from django.contrib import admin
 
 from chat import services
 from chat.models import Membership, Message, Room
+from hub.admin import adopt_saved
 from hub.errors import HubError
 
 
@@ -40,7 +41,8 @@ class MembershipInline(admin.TabularInline):
         return False  # add or remove a member; a membership has nothing else to edit
 
     def has_add_permission(self, request, obj=None):
-        return obj is None or obj.kind != "direct"  # a direct room has exactly its two people
+        # A direct room has exactly its two people; otherwise the user's own add_membership right decides.
+        return super().has_add_permission(request, obj) and (obj is None or obj.kind != "direct")
 
 
 @admin.register(Room)
@@ -58,10 +60,10 @@ class RoomAdmin(admin.ModelAdmin):
         if change:
             obj.save(update_fields=["name"])
             return
-        room = services.room_create(creator=request.user, name=form.cleaned_data["name"],
+        # Staff make the room for others: they are not its creator or a member (the inline adds members).
+        room = services.room_create(creator=None, name=form.cleaned_data["name"],
                                     private=form.cleaned_data["kind"] == "private", member_usernames=[])
-        obj.pk = room.pk  # the admin goes on with `obj` (its inlines, its log entry, its redirect)
-        obj.refresh_from_db()
+        adopt_saved(obj, room)
 
     def save_formset(self, request, form, formset, change):
         """New members are added through the service, so their open lobbies list the room at once."""
@@ -95,7 +97,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.members_add(room=obj.room, users=[obj.user])
-        obj.pk = Membership.objects.get(room=obj.room, user=obj.user).pk
+        adopt_saved(obj, Membership.objects.get(room=obj.room, user=obj.user))
 
 
 class MessageForm(forms.ModelForm):

@@ -21,12 +21,13 @@ def room_can_join(*, room, user):
     return room.kind == "public" or room_is_member(room=room, user=user)
 
 
-def room_members(*, room, user_ids=None):
-    """The room's members; only those among `user_ids` when given (a mention: no full scan)."""
-    users = get_user_model().objects.filter(chat_memberships__room=room)
-    if user_ids is not None:
-        users = users.filter(pk__in=user_ids)
-    return list(users)
+def room_member_users(*, room):
+    """The room's members as a queryset of users (to look names up among them)."""
+    return get_user_model().objects.filter(chat_memberships__room=room)
+
+
+def room_members(*, room):
+    return list(room_member_users(room=room))
 
 
 def direct_members(*, room):

@@ -18,6 +18,7 @@ from chat.models import Membership, Message, Room
 from chat.serializers import message_dict, room_dict
 from hub.errors import BadRequest, Forbidden, Internal, NotFound
 from hub.push import apush_to_topic, push_each, push_to_topic, push_to_users, topic_group
+from hub.rates import limit
 from hub.redis import get_async_redis, key
 from hub.users import unknown_usernames, user_dict, users_by_username
 from presence import api as presence
@@ -67,15 +68,29 @@ def room_name_clean(name):
 
 
 def room_create(*, creator, name, private, member_usernames):
-    """A new public or private room with the creator and the named members."""
-    name = room_name_clean(name)
+    """A new public or private room with the creator (None: staff in the admin) and the named members."""
+    return _room_store(creator, room_name_clean(name), private, _members_clean(member_usernames))
+
+
+async def room_create_rate_limited(*, creator, name, private, member_usernames):
+    """The socket's `create`: the same checks, then the creator's room rate, then room_create's write."""
+    name, member_usernames = room_name_clean(name), _members_clean(member_usernames)
+    await limit("chat-create", creator.pk, app_settings.ROOM_CREATE_RATE, "Too many new rooms; wait a while.")
+    return await database_sync_to_async(_room_store)(creator, name, private, member_usernames)
+
+
+def _members_clean(member_usernames):
     if len(member_usernames) > app_settings.MAX_MEMBERS_AT_CREATE:
         raise BadRequest(f"At most {app_settings.MAX_MEMBERS_AT_CREATE} members at once.")
+    return member_usernames
+
+
+def _room_store(creator, name, private, member_usernames):
     members = users_by_username(usernames=member_usernames)
     unknown = unknown_usernames(member_usernames, members)
     if unknown:
         raise NotFound(f"No such user: {', '.join(unknown)}.")
-    users = list({u.pk: u for u in [creator, *members]}.values())
+    users = list({u.pk: u for u in [*([creator] if creator else []), *members]}.values())
     for _ in range(app_settings.SLUG_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -124,7 +139,8 @@ def members_add(*, room, users):
     existing = set(Membership.objects.filter(room=room, user__in=users).values_list("user_id", flat=True))
     added = [user for user in users if user.pk not in existing]
     with transaction.atomic():
-        Membership.objects.bulk_create([Membership(room=room, user=user) for user in added])
+        # Two staff adding the same member at once: the second insert is skipped, not an error.
+        Membership.objects.bulk_create([Membership(room=room, user=user) for user in added], ignore_conflicts=True)
         _push_room_added(room, added)
     return added
 
@@ -165,7 +181,20 @@ def body_clean(body):
 
 def message_send(*, room, author, body, client_id=None):
     """Store a message once per client_id; returns (message, created). Pushes after commit."""
+    return _message_store(room, author, body_clean(body), client_id)
+
+
+async def message_post(*, room, author, body, client_id=None):
+    """The socket's send: checked, within the author's send rate, stored once, then whoever it concerns notified."""
     body = body_clean(body)
+    await limit("chat-send", author.pk, app_settings.SEND_RATE, "Too many messages; wait a moment.")
+    message, created = await database_sync_to_async(_message_store)(room, author, body, client_id)
+    if created:
+        await message_notify(message)
+    return message
+
+
+def _message_store(room, author, body, client_id):
     if room.kind != "public" and not selectors.room_is_member(room=room, user=author):
         # Joined while a member, removed since (the socket's join authorization is stale).
         raise Forbidden("You are no longer a member of this room.")
@@ -195,15 +224,6 @@ def _push_message(message):
                                                 "author_id": message.author_id}, group=lobby_group(room.slug))
 
 
-async def message_post(*, room, author, body, client_id=None):
-    """The socket's send: store the message once, then notify whoever should hear of it."""
-    message, created = await database_sync_to_async(message_send)(
-        room=room, author=author, body=body, client_id=client_id)
-    if created:
-        await message_notify(message)
-    return message
-
-
 async def message_notify(message):
     """Notify whoever a new message concerns (mention_notify decides who); returns the notifications."""
     room = message.room
@@ -215,7 +235,9 @@ async def message_notify(message):
 
 
 def _mentioned_names(body):
-    return {name.rstrip(".") for name in MENTION.findall(body)}
+    """The first MENTIONS_MAX distinct @names of a body; later ones are plain text."""
+    names = dict.fromkeys(name.rstrip(".") for name in MENTION.findall(body))
+    return list(names)[:app_settings.MENTIONS_MAX]
 
 
 def mention_notify(*, message, present_user_ids):
@@ -225,13 +247,12 @@ def mention_notify(*, message, present_user_ids):
     """
     room = message.room
     names = _mentioned_names(message.body)
-    mentioned = {user.pk for user in users_by_username(usernames=names)} if names else set()
+    # Looked up among the members only: a mention costs an index lookup, never a scan of all users.
+    members = {u.pk: u for u in users_by_username(usernames=names, among=selectors.room_member_users(room=room))}
+    recipients = set(members)
     if room.kind == "direct":
         members = {u.pk: u for u in selectors.room_members(room=room)}  # the two of them
-        recipients = {uid for uid in members if uid not in present_user_ids} | (mentioned & members.keys())
-    else:
-        members = {u.pk: u for u in selectors.room_members(room=room, user_ids=mentioned)} if mentioned else {}
-        recipients = set(members)
+        recipients |= {uid for uid in members if uid not in present_user_ids}
     recipients.discard(message.author_id)
     if not recipients:
         return []

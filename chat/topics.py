@@ -5,9 +5,8 @@ from channels.db import database_sync_to_async
 from chat import app_settings, selectors, services
 from chat.serializers import message_dict
 from hub import app_settings as hub_settings
-from hub.errors import Forbidden, NotFound, RateLimited
+from hub.errors import Forbidden, NotFound
 from hub.payload import get_bool, get_int, get_list, get_str
-from hub.rates import hit
 from hub.topics import Topic
 from presence import api as presence
 
@@ -22,15 +21,20 @@ class ChatTopic(Topic):
     events = ("open_dm", "create")
 
     async def join(self, payload):
-        rooms = await database_sync_to_async(selectors.rooms_for_user)(user=self.user)
+        # Subscribe, then read, so no message falls between the two (as in rooms); one that
+        # comes both in the read and as a push is counted once, by its id.
         for slug in await database_sync_to_async(selectors.member_room_slugs)(user=self.user):
             await self.subscribe(services.lobby_group(slug))
+        rooms = await database_sync_to_async(selectors.rooms_for_user)(user=self.user)
         self.unread = {room["slug"]: room["unread"] for room in rooms}
+        self.last_ids = {room["slug"]: room["last_message_id"] or 0 for room in rooms}  # as of the read
         return {"rooms": rooms}
 
     async def on_push(self, event, payload, message):
         if event == "_room_message":
             slug = payload["room"]
+            if payload["message_id"] <= self.last_ids.get(slug, 0):
+                return None  # counted in the join's read already
             if payload["author_id"] == self.user.pk or self.conn.is_joined(f"room:{slug}"):
                 return None
             self.unread[slug] = self.unread.get(slug, 0) + 1
@@ -53,10 +57,7 @@ class ChatTopic(Topic):
         private = get_bool(payload, "private", required=False, default=False)
         members = get_list(payload, "members", item_type=str, max_items=app_settings.MAX_MEMBERS_AT_CREATE,
                            required=False, default=[])
-        retry_after = await hit("chat-create", self.user.pk, app_settings.ROOM_CREATE_RATE)
-        if retry_after:
-            raise RateLimited(retry_after, "Too many new rooms; wait a while.")
-        room = await database_sync_to_async(services.room_create)(
+        room = await services.room_create_rate_limited(
             creator=self.user, name=payload.get("name"), private=private, member_usernames=members)
         return {"room": await database_sync_to_async(selectors.room_for_user)(room=room, user=self.user)}
 
@@ -65,7 +66,6 @@ class RoomTopic(Topic):
     """`room:<slug>`: authorization at join; subscribe first, then read, so nothing falls in between."""
 
     events = ("send", "history", "typing", "read", "edit", "delete")
-    room = None  # set once the join is authorized
 
     async def join(self, payload):
         since = get_int(payload, "since", required=False)
@@ -82,7 +82,7 @@ class RoomTopic(Topic):
         return data
 
     async def leave(self):
-        if self.room is not None:  # a refused join tracked nothing
+        if not self.replaced:  # a fresh handler of this room keeps the socket tracked (no leave shown)
             await presence.untrack(self.conn, self.topic)
 
     async def on_push(self, event, payload, message):
@@ -94,9 +94,6 @@ class RoomTopic(Topic):
 
     async def on_send(self, payload):
         client_id = get_str(payload, "client_id", required=False, max_length=app_settings.CLIENT_ID_MAX_LENGTH)
-        retry_after = await hit("chat-send", self.user.pk, app_settings.SEND_RATE)
-        if retry_after:
-            raise RateLimited(retry_after, "Too many messages; wait a moment.")
         message = await services.message_post(room=self.room, author=self.user, body=payload.get("body"),
                                               client_id=client_id)
         return {"message": message_dict(message)}

@@ -10,7 +10,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from hub import app_settings, connections, lifecycle, protocol
 from hub.errors import HubError, Internal, RateLimited, UnknownEvent
-from hub.guards import FloodWindow, FrameBudget, KeepAlive, Watchdog
+from hub.guards import FloodWindow, FrameBudget, Watchdog
 from hub.push import encoded_push, session_group, user_group
 from hub.sessions import session_still_valid
 from hub.subscriptions import Subscriptions
@@ -48,9 +48,9 @@ class HubConsumer(AsyncWebsocketConsumer):
         self.cleaned_up = asyncio.Event()
         self.flood = FloodWindow(app_settings.FLOOD_MAX_FAILURES, app_settings.FLOOD_WINDOW_SECS)
         self.frame_budget = FrameBudget.from_rate(app_settings.FRAME_RATE)
-        self.keep_alive = KeepAlive(app_settings.HEARTBEAT_SECS)
         self.watchdog = Watchdog(
-            idle_s=app_settings.PRESENCE_TTL_SECS, session_check_s=app_settings.SESSION_CHECK_SECS, close=self.close_with,
+            idle_s=app_settings.PRESENCE_TTL_SECS, session_check_s=app_settings.SESSION_CHECK_SECS,
+            refresh=self.refresh, close=self.close_with,
             check_session=lambda: database_sync_to_async(session_still_valid)(self.session_key, self.user.pk))
         await self.accept()
         await self.send_frame(protocol.hello(self.conn_id, user, app_settings.HEARTBEAT_SECS))
@@ -85,12 +85,13 @@ class HubConsumer(AsyncWebsocketConsumer):
             await self.fail(error.topic, error.ref, error)
             return
         try:
-            if not await self.stay_alive(frame):
-                return  # closed 4500 just now: Redis had lost this socket
             wait = self.frame_budget.take()
             if wait:
                 # Answered, not handled; it counts as a failure, so a flood ends with 4429.
                 raise RateLimited(wait, "Too many frames on this socket; slow down.")
+            is_heartbeat = frame.topic == protocol.HUB_TOPIC and frame.event == "heartbeat"
+            if (is_heartbeat or self.watchdog.refresh_due()) and not await self.refresh():
+                return  # closed 4500 just now: Redis had lost this socket
             data = await self.route(frame)
             if frame.ref is not None:
                 await self.send_frame(protocol.ok_reply(frame.topic, frame.ref, {} if data is None else data))
@@ -109,11 +110,9 @@ class HubConsumer(AsyncWebsocketConsumer):
             return {"server_time": protocol.now_iso()}
         return await self.topics.route(frame.topic, frame.event, frame.payload)
 
-    async def stay_alive(self, frame):
-        """Refresh the socket's registration when due (on every heartbeat); False if Redis had lost it."""
-        if not (frame.topic == protocol.HUB_TOPIC and frame.event == "heartbeat") and not self.keep_alive.due():
-            return True
-        self.keep_alive.done()
+    async def refresh(self):
+        """Extend the socket's registration, and through listeners its presence; False if Redis had lost it."""
+        self.watchdog.refreshed()
         if not await connections.refresh(self.user.pk, self.conn_id, app_settings.PRESENCE_TTL_SECS):
             # Redis restarted (pushes sent meanwhile never arrived) or expired this socket as
             # dead: closing 4500 makes the client reconnect and re-join with `since`.

@@ -1,4 +1,4 @@
-"""The per-socket guards: flood window, frame budget, keep-alive pacing and the idle/session watchdog.
+"""The per-socket guards: flood window, frame budget, and the watchdog (idle close, session re-check, keep-alive).
 
 Each is plain Python over a clock, so it is tested without a socket; the consumer owns one
 of each per connection (a socket lives in one process, so memory is the right place).
@@ -59,41 +59,31 @@ class FrameBudget:
         return (1 - self.tokens) / self.refill_per_s
 
 
-class KeepAlive:
-    """Paces the Redis refresh that keeps a socket registered: once per heartbeat interval.
-
-    A heartbeat always refreshes (it is the client's once-per-interval keep-alive); other
-    frames refresh only when nothing did for a whole interval, so a client that sends no
-    heartbeats stays alive on its other frames without costing more than one that does.
-    """
-
-    def __init__(self, interval_s, clock=time.monotonic):
-        self.interval_s = interval_s
-        self.clock = clock
-        self.last = clock()  # registering the socket at connect was the first refresh
-
-    def due(self):
-        return self.clock() - self.last >= self.interval_s
-
-    def done(self):
-        self.last = self.clock()
-
-
 class Watchdog:
-    """Closes an idle socket (4408) and one whose session ended elsewhere (4401).
+    """One socket's clocks: closes it when idle (4408) or when its session ended (4401), and says
+    when its registration in Redis needs refreshing.
+
+    The registration (the per-user socket count, and presence through the `activity`
+    listeners) expires `idle_s` after its last refresh; the socket is closed `idle_s` after its
+    last frame. So that Redis never forgets a socket that is still open, a refresh is due once
+    half of `idle_s` has passed since the last one and a frame came since: the watchdog does
+    it at that moment, or the next frame does. Every heartbeat refreshes too, which is how a
+    socket Redis lost (a restart) is noticed within one interval. Settings require `idle_s`
+    to be at least twice `heartbeat_s`, so a client that heartbeats on time costs one refresh
+    per interval, whatever else it sends.
 
     `check_session()` is awaited every `session_check_s` and answers whether the session is
-    still good; `close(code)` is awaited once when the socket must go. The consumer calls
-    `saw_frame()` on every client frame, `start()` once the socket is set up, `stop()` at close.
+    still good; `refresh()` refreshes and answers False when it closed the socket instead;
+    `close(code)` is awaited once when the socket must go. The consumer calls `saw_frame()`
+    on every client frame, `start()` once the socket is set up, `stop()` at close.
     """
 
-    def __init__(self, *, idle_s, session_check_s, check_session, close, clock=time.monotonic, sleep=asyncio.sleep):
-        self.idle_s = idle_s
-        self.session_check_s = session_check_s
-        self.check_session = check_session
-        self.close = close
+    def __init__(self, *, idle_s, session_check_s, check_session, refresh, close, clock=time.monotonic,
+                 sleep=asyncio.sleep):
+        self.idle_s, self.session_check_s = idle_s, session_check_s
+        self.check_session, self.refresh, self.close = check_session, refresh, close
         self.clock, self.sleep = clock, sleep
-        self.last_frame = clock()
+        self.last_frame = self.last_refresh = clock()  # registering the socket was the first refresh
         self.next_session_check = self.last_frame + session_check_s
         self.task = None
 
@@ -108,8 +98,15 @@ class Watchdog:
     def saw_frame(self):
         self.last_frame = self.clock()
 
+    def refreshed(self):
+        self.last_refresh = self.clock()
+
+    def refresh_due(self):
+        """Whether a frame (other than a heartbeat, which always refreshes) should refresh the registration now."""
+        return self.clock() - self.last_refresh >= self.idle_s / 2
+
     def next_step(self):
-        """("close", code), ("check_session", None), or ("sleep", seconds): what to do now."""
+        """("close", code), ("check_session", None), ("refresh", None) or ("sleep", seconds): what to do now."""
         now = self.clock()
         idle_deadline = self.last_frame + self.idle_s
         if now >= idle_deadline:
@@ -117,7 +114,11 @@ class Watchdog:
         if now >= self.next_session_check:
             self.next_session_check = now + self.session_check_s
             return "check_session", None
-        return "sleep", max(0.05, min(idle_deadline, self.next_session_check) - now)
+        refresh_at = self.last_refresh + self.idle_s / 2
+        if now >= refresh_at and self.last_frame > self.last_refresh:
+            return "refresh", None
+        wake = min(idle_deadline, self.next_session_check, refresh_at if refresh_at > now else idle_deadline)
+        return "sleep", max(0.05, wake - now)
 
     async def run(self):
         try:
@@ -135,6 +136,9 @@ class Watchdog:
                 return
             if step == "sleep":
                 await self.sleep(value)
+            elif step == "refresh":
+                if not await self.refresh():
+                    return  # Redis had lost the socket: it was closed 4500
             elif not await self._session_still_valid():
                 await self.close(protocol.CLOSE_SESSION_ENDED)
                 return

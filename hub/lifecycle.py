@@ -2,8 +2,9 @@
 
 A listener is an object with any of these async methods:
 - `connected(conn)`: the socket is accepted and registered;
-- `activity(conn)`: the socket showed life (a heartbeat, or any frame after a quiet
-  heartbeat interval): extend whatever expires with it; at most once per interval;
+- `activity(conn)`: the socket's registration is being refreshed (on a heartbeat, or while
+  other frames keep it open; hub.guards.Watchdog says when): extend whatever expires with
+  it; about once per heartbeat interval;
 - `heartbeat(conn, payload)`: the client's heartbeat payload, as it came; raise a HubError
   to refuse it (the client gets it as the heartbeat's reply);
 - `disconnected(conn)`: the socket closed;

@@ -110,9 +110,16 @@ def push_each(pushes, *, on_commit=True):
     """Different pushes to different users in one round trip: `[(user_id, topic, event, payload)]`.
 
     E.g. one notification per recipient, each with that recipient's own unread count.
+    `pushes` may also be a function returning that list, called when the pushes go out (after
+    the commit): for payloads that must be read then, such as counts other writes change.
     """
-    pairs = [(user_group(uid), push_message(topic, event, payload)) for uid, topic, event, payload in pushes]
-    _send(lambda: publish_pairs(pairs), on_commit)
+    listed = None if callable(pushes) else list(pushes)
+
+    def send():
+        items = pushes() if listed is None else listed
+        publish_pairs([(user_group(uid), push_message(topic, event, payload)) for uid, topic, event, payload in items])
+
+    _send(send, on_commit)
 
 
 async def apush_to_topic(topic, event, payload, *, group=None, exclude_conn=None):

@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from hub.errors import RateLimited
 from hub.redis import get_async_redis, key
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smh]?)\s*$")
@@ -34,6 +35,13 @@ def parse_rate(text):
     if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
         raise ValueError(f"bad rate {text!r}: use COUNT/SECONDS like 20/10s")
     return int(match.group(1)), float(int(match.group(2)) * _UNIT_SECS[match.group(3)])
+
+
+async def limit(bucket, user_id, rate, message):
+    """Count one `bucket` action of a user at `rate`, or raise RateLimited (with `message`) when over it."""
+    retry_after = await hit(bucket, user_id, rate)
+    if retry_after:
+        raise RateLimited(retry_after, message)
 
 
 async def hit(bucket, user_id, rate):

@@ -176,11 +176,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Hub limits (PROTOCOL.md "Limits").
 HUB_HEARTBEAT = env.int("HUB_HEARTBEAT", default=25)
 HUB_PRESENCE_TTL = env.int("HUB_PRESENCE_TTL", default=60)
-if HUB_HEARTBEAT < 1 or HUB_PRESENCE_TTL <= HUB_HEARTBEAT:
-    # A socket that heartbeats on time must never look idle or dead between two heartbeats.
+if HUB_HEARTBEAT < 1 or HUB_PRESENCE_TTL < 2 * HUB_HEARTBEAT:
+    # A socket that heartbeats on time must never look idle or dead, even after one late
+    # heartbeat; and the keep-alive pacing (hub.guards.Watchdog) relies on it.
     raise ImproperlyConfigured(
-        f"HUB_PRESENCE_TTL ({HUB_PRESENCE_TTL}) must be longer than HUB_HEARTBEAT ({HUB_HEARTBEAT}), "
-        "and HUB_HEARTBEAT at least 1 second; twice the heartbeat or more is safe")
+        f"HUB_PRESENCE_TTL ({HUB_PRESENCE_TTL}) must be at least twice HUB_HEARTBEAT ({HUB_HEARTBEAT}), "
+        "and HUB_HEARTBEAT at least 1 second")
 HUB_MAX_FRAME = env.int("HUB_MAX_FRAME", default=65536)
 HUB_CHAT_RATE = env.str("HUB_CHAT_RATE", default="20/10s")
 HUB_FRAME_RATE = env.str("HUB_FRAME_RATE", default="200/10s")

@@ -94,8 +94,11 @@ class Topic:
     """One socket's membership of one topic (Phoenix's channel): `join`, `on_<event>`, `leave`.
 
     The consumer makes one instance per socket and topic when the client joins, and drops
-    it when the client leaves or the socket closes. A second `join` of a joined topic stops
-    the old instance and starts a fresh one, as Phoenix does with a duplicate join.
+    it when the client leaves or the socket closes. A second `join` of a joined topic replaces
+    the instance with a fresh one, as Phoenix does with a duplicate join: the old one's
+    `leave()` runs with `self.replaced` true (so it can leave in place what the new join
+    redoes anyway, such as a presence track), the new one joins, and only then are the old
+    one's subscriptions dropped, so the socket is never out of the topic's groups meanwhile.
 
     Subclasses list their client events in `events`, each handled by
     `async def on_<event>(self, payload)` returning the reply data (a dict) or raising a
@@ -107,6 +110,7 @@ class Topic:
     """
 
     events = ()
+    replaced = False  # true while leave() runs because a duplicate join replaces this instance
 
     def __init__(self, conn, topic, suffix):
         self.conn = conn
@@ -125,7 +129,11 @@ class Topic:
         raise NotImplementedError
 
     async def leave(self):
-        """Undo what `join` did besides subscribing (presence untrack, ...). Also runs when the socket closes."""
+        """Undo what `join` did besides subscribing (presence untrack, ...). Also runs when the socket closes.
+
+        When `self.replaced` is true a fresh instance is joining the same topic for the same
+        socket: skip undoing what its join redoes (a presence track: it would show a leave).
+        """
 
     async def on_push(self, event, payload, message):
         """Filter or reshape a push before it reaches this socket; return None to drop it.
@@ -165,8 +173,11 @@ class Topic:
         try:
             await self.leave()
         finally:
-            for group in list(self.groups):
-                await self.unsubscribe(group)
+            await self.unsubscribe_all()
+
+    async def unsubscribe_all(self):
+        for group in list(self.groups):
+            await self.unsubscribe(group)
 
     async def handle(self, event, payload):
         if event not in self.events:
@@ -206,14 +217,28 @@ class JoinedTopics:
         return await handler.handle(event, payload)
 
     async def join(self, handler_class, topic, suffix, payload):
-        """Start a fresh handler and return its join reply data; a joined topic is left first (Phoenix)."""
-        await self.leave(topic)
-        if len(self.handlers) >= self.max_topics:
+        """Start a fresh handler and return its join reply data; a joined topic's handler is replaced."""
+        old = self.handlers.pop(topic, None)
+        if old is None and len(self.handlers) >= self.max_topics:
             raise BadRequest(f"A socket may join at most {self.max_topics} topics.")
         handler = handler_class(self.conn, topic, suffix)
-        data = await handler.start(payload)
-        self.handlers[topic] = handler
+        data = await (handler.start(payload) if old is None else self.replace(old, handler, payload))
+        if self.conn.closed:
+            await handler.stop()  # closed while joining (the watchdog): cleanup has run already
+        else:
+            self.handlers[topic] = handler
         return data
+
+    async def replace(self, old, handler, payload):
+        """A duplicate join: the old handler leaves as replaced, the new one joins, then the old one's
+        subscriptions go (the new one holds them by then: no gap). If the new join fails, the socket
+        is out of the topic, and the new handler's own stop undid what the old one left in place."""
+        old.replaced = True
+        try:
+            await old.leave()
+            return await handler.start(payload)
+        finally:
+            await old.unsubscribe_all()
 
     async def leave(self, topic):
         handler = self.handlers.pop(topic, None)

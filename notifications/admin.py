@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from hub.admin import adopt_saved
 from hub.errors import HubError
 from notifications import services
 from notifications.models import Announcement, AnnouncementDismissal, Notification
@@ -64,9 +65,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
         if change:
             services.announcement_update(announcement=obj, **fields)
         else:
-            saved = services.announce(fields.pop("title"), fields.pop("body"), author=request.user, **fields)
-            obj.pk = saved.pk  # the admin goes on with `obj` (its log entry, its redirect)
-            obj.refresh_from_db()
+            adopt_saved(obj, services.announce(fields.pop("title"), fields.pop("body"), author=request.user, **fields))
 
     def delete_model(self, request, obj):
         services.announcement_delete(announcement=obj)

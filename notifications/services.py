@@ -99,11 +99,16 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
         # PostgreSQL and SQLite >= 3.35 return the new ids (RETURNING); the pushes need them.
         if any(n.pk is None for n in created):
             raise RuntimeError("the database did not return the ids of the new notifications")
-        # Each push carries its recipient's own unread count, all counted in one query.
-        counts = selectors.notification_unread_counts(user_ids=[n.recipient_id for n in created])
-        push_each((n.recipient_id, NOTIFICATIONS_TOPIC, "new",
-                   {"notification": notification_dict(n), "unread": counts[n.recipient_id]}) for n in created)
+        push_each(lambda: _new_pushes(created))
     return created
+
+
+def _new_pushes(created):
+    """One `new` per recipient with their own unread count, all counted in one query, after the commit:
+    counted before it, two notify() calls committing at once would both push the same count."""
+    counts = selectors.notification_unread_counts(user_ids=[n.recipient_id for n in created])
+    return [(n.recipient_id, NOTIFICATIONS_TOPIC, "new", {"notification": notification_dict(n),
+                                                          "unread": counts[n.recipient_id]}) for n in created]
 
 
 async def anotify(recipient, verb, **kwargs):

@@ -11,7 +11,6 @@ receives them. A socket is removed from every set when it closes, and entries of
 sockets whose server died expire with the presence TTL.
 """
 
-from hub import app_settings as hub_settings
 from presence import services, store
 
 
@@ -20,16 +19,12 @@ async def track(conn, topic, *, meta=None, event="presence"):
 
     Tracking a socket again replaces its meta and is not a join.
     """
-    changes = await store.track(
-        topic, conn.conn_id, user=services.conn_user(conn), status=services.connection_status(conn),
-        ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event,
-    )
-    await services.publish(changes)
+    await services.connection_set_track(conn, topic, meta=meta, event=event)
 
 
 async def untrack(conn, topic):
-    """Stop tracking this socket in the set (a no-op if it was not tracked)."""
-    await services.publish(await store.untrack(topic, conn.conn_id))
+    """Stop tracking this socket in the set (a no-op, with no Redis call, if it was not tracked)."""
+    await services.connection_set_untrack(conn, topic)
 
 
 async def list_present(topic):

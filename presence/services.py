@@ -221,7 +221,30 @@ async def connection_status_set(conn, status):
 async def connection_forget(conn):
     """The socket closed: remove it from every set."""
     _statuses.pop(conn.conn_id, None)
+    _tracked_sets.pop(conn.conn_id, None)
     await publish(await store.forget(conn.conn_id))
+
+
+# The sets (besides the site set) each live connection of this process is tracked in, so an
+# untrack of a set the socket is not in (a refused join's cleanup) costs no Redis call.
+_tracked_sets = {}
+
+
+async def connection_set_track(conn, set_name, *, meta=None, event="presence"):
+    """Track a socket in a named set (presence.api.track)."""
+    _tracked_sets.setdefault(conn.conn_id, set()).add(set_name)  # first: a failure below still gets untracked
+    changes = await store.track(set_name, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
+                                ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event)
+    await publish(changes)
+
+
+async def connection_set_untrack(conn, set_name):
+    """Stop tracking a socket in a named set (presence.api.untrack); free if it was not tracked there."""
+    tracked = _tracked_sets.get(conn.conn_id, set())
+    if set_name not in tracked:
+        return
+    tracked.discard(set_name)
+    await publish(await store.untrack(set_name, conn.conn_id))
 
 
 def conn_user(conn):

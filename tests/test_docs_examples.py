@@ -91,3 +91,13 @@ async def test_the_exports_topic_of_the_ui_example_receives_its_pushes(amake_use
         assert await comm.expect("exports", "ready") == {"name": "orders.csv", "url": "/media/orders.csv"}
     finally:
         topics.unregister("exports")
+
+
+async def test_rejoining_the_board_shows_the_others_nothing(amake_user, connect, board_topic):
+    a, b = await connect(await amake_user("alice")), await connect(await amake_user("bob"))
+    await a.ok("board:1", "join")
+    await b.ok("board:1", "join")
+    await a.expect("board:1", "presence", where=lambda d: "bob" in [p["username"] for p in d["joins"]])
+    for _ in range(5):
+        await b.ok("board:1", "join")
+    assert await a.nothing(0.6, topic="board:1")  # longer than a presence window: no leave, no join

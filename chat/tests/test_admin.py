@@ -98,7 +98,8 @@ async def test_a_room_and_members_added_in_the_admin_reach_the_members_lobbies(a
     push = await lobby.expect("chat", "room")
     assert push["room"]["slug"] == "ops" and push["room"]["kind"] == "private" and push["room"]["name"] == "Ops"
     members = await database_sync_to_async(lambda: sorted(Membership.objects.values_list("user__username", flat=True)))()
-    assert members == ["bob", "root"]
+    assert members == ["bob"]  # staff made it for others: not a member, not its creator
+    assert (await database_sync_to_async(Room.objects.get)(slug="ops")).created_by is None
 
 
 async def test_a_membership_added_in_the_admin_reaches_the_new_member(amake_user, amake_room, connect, staff):
@@ -123,3 +124,21 @@ def test_room_names_are_checked_by_the_service_in_the_admin(staff):
         "name": "x" * 101, "kind": "public", "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"})
     assert response.status_code == 200 and "100 characters" in response.content.decode()
     assert not Room.objects.exists()
+
+
+def test_staff_without_the_add_membership_right_cannot_add_members_through_the_room_page(make_user, make_room):
+    """Changing a room is not joining it: the inline needs chat.add_membership like the membership page."""
+    from django.contrib.auth.models import Permission
+
+    mod, owner = make_user("mod", is_staff=True), make_user("owner")
+    mod.user_permissions.add(*Permission.objects.filter(codename__in=["change_room", "view_room"]))
+    room = make_room("secret", kind="private", members=[owner])
+    membership = Membership.objects.get(room=room)
+    response = admin_client(mod).post(f"/admin/chat/room/{room.pk}/change/", {
+        "name": "Secret", "memberships-TOTAL_FORMS": "2", "memberships-INITIAL_FORMS": "1",
+        "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-id": str(membership.pk), "memberships-0-room": str(room.pk),
+        "memberships-1-user": str(mod.pk), "memberships-1-room": str(room.pk),
+    })
+    assert response.status_code in (200, 302, 403)
+    assert sorted(Membership.objects.values_list("user__username", flat=True)) == ["owner"]

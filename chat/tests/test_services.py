@@ -148,3 +148,15 @@ def test_mentions_find_members_as_every_username_lookup_does_ignoring_case(make_
     message, _ = services.message_send(room=room, author=ann, body="@BEN and @cat, @eve and @ann (me) look")
     notes = services.mention_notify(message=message, present_user_ids=set())
     assert sorted(note.recipient.username for note in notes) == ["Cat", "ben"]
+
+
+def test_a_message_full_of_mentions_looks_up_only_the_first_twenty_among_the_members(
+        make_user, make_room, django_assert_max_num_queries):
+    ann = make_user("ann")
+    members = [make_user(f"m{i:02}") for i in range(25)]
+    room = make_room("team", members=[ann, *members])
+    body = " ".join(f"@m{i:02}" for i in range(25)) + " " + " ".join(f"@x{i:03}" for i in range(900))
+    message, _ = services.message_send(room=room, author=ann, body=body[:4000])
+    with django_assert_max_num_queries(8):  # the lookup, the insert, the unread counts: not per name
+        notes = services.mention_notify(message=message, present_user_ids=set())
+    assert sorted(note.recipient.username for note in notes) == [f"m{i:02}" for i in range(20)]

@@ -300,3 +300,31 @@ async def test_create_room_with_members(amake_user, connect):
     assert (await a.error("chat", "create", {"name": "X", "members": ["ghost"]}))["code"] == "not_found"
     assert (await a.error("chat", "create", {"name": ""}))["code"] == "bad_request"
     assert (await a.ok("chat", "create", {"name": "Plans"}))["room"]["slug"] == "plans-2"
+
+
+async def test_rejoining_a_room_shows_the_others_no_presence_change(amake_user, amake_room, connect):
+    """A duplicate join replaces the handler without untracking: nobody sees a leave or a join."""
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    await amake_room("lounge")
+    a, _ = await in_room(connect, alice, "lounge")
+    b, _ = await in_room(connect, bob, "lounge")
+    await a.expect("room:lounge", "presence", where=lambda p: "bob" in [u["username"] for u in p["joins"]])
+    for _ in range(10):
+        data = await b.ok("room:lounge", "join")
+        assert sorted(u["username"] for u in data["present"]) == ["alice", "bob"]
+    assert await a.nothing(0.6, topic="room:lounge")
+    await b.ok("room:lounge", "send", {"body": "still here"})  # and still joined and subscribed
+    assert (await a.expect("room:lounge", "message"))["message"]["body"] == "still here"
+
+
+async def test_a_refused_rejoin_takes_the_socket_out_of_room_presence(amake_user, amake_room, connect):
+    from chat.models import Membership
+
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    await amake_room("secret", kind="private", members=[alice, bob])
+    a, _ = await in_room(connect, alice, "secret")
+    b, _ = await in_room(connect, bob, "secret")
+    await database_sync_to_async(Membership.objects.filter(user=bob).delete)()
+    assert (await b.error("room:secret", "join"))["code"] == "forbidden"
+    push = await a.expect("room:secret", "presence", where=lambda p: p["leaves"])
+    assert [u["username"] for u in push["leaves"]] == ["bob"]

@@ -358,17 +358,30 @@ async def test_a_heartbeat_is_one_keep_alive_refresh_and_frames_add_none_within_
     assert refreshes == {"sockets": 1, "presence": 1}
 
 
-async def test_a_socket_without_heartbeats_is_refreshed_once_per_interval(amake_user, connect, refreshes, settings):
-    settings.HUB_HEARTBEAT = 1
+async def test_a_socket_without_heartbeats_is_refreshed_about_twice_per_ttl(amake_user, connect, refreshes, settings):
+    settings.HUB_HEARTBEAT, settings.HUB_PRESENCE_TTL = 1, 2
     loop = asyncio.get_running_loop()
     connected = loop.time()
     comm = await connect(await amake_user("alice"))
     await comm.ok("presence", "join")
     frames = 0
-    while loop.time() - connected < 2.5:  # a frame every 0.1 s: about 25 frames, 2 intervals
+    while loop.time() - connected < 2.5:  # a frame every 0.1 s: about 25 frames, 2 half-TTLs
         await comm.ok("presence", "query", {"users": []})
         frames += 1
         await asyncio.sleep(0.1)
-    intervals = int(loop.time() - connected)
-    assert frames > 10 and 1 <= refreshes["sockets"] <= intervals
+    half_ttls = int((loop.time() - connected) / 1)
+    assert frames > 10 and 1 <= refreshes["sockets"] <= half_ttls
     assert refreshes["presence"] == refreshes["sockets"]
+
+
+async def test_the_watchdog_refreshes_a_quiet_socket_before_redis_would_forget_it(amake_user, connect, refreshes,
+                                                                                  settings):
+    """One frame soon after connecting, then quiet: the socket stays open until TTL after that
+    frame, so its registration must outlive the TTL after connecting: the watchdog refreshes it."""
+    settings.HUB_HEARTBEAT, settings.HUB_PRESENCE_TTL = 1, 2
+    comm = await connect(await amake_user("alice"))
+    await comm.ok("presence", "join")
+    assert refreshes["sockets"] == 0
+    await asyncio.sleep(1.3)  # past half the TTL after connecting, with a frame (the join) since
+    assert refreshes == {"sockets": 1, "presence": 1}
+    await comm.ok("hub", "heartbeat")  # open, and known to Redis (else this would close it 4500)

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from hub import protocol
-from hub.guards import FloodWindow, FrameBudget, KeepAlive, Watchdog
+from hub.guards import FloodWindow, FrameBudget, Watchdog
 
 
 class Clock:
@@ -38,21 +38,9 @@ def test_frame_budget_allows_a_burst_then_refills_continuously():
     assert [budget.take() for _ in range(5)][-1] > 0  # refilled to the burst size, not beyond
 
 
-def test_keep_alive_is_due_once_per_interval():
-    clock = Clock()
-    keep_alive = KeepAlive(25, clock=clock)
-    assert not keep_alive.due()  # registering at connect was the first refresh
-    clock.now += 24.9
-    assert not keep_alive.due()
-    clock.now += 0.1
-    assert keep_alive.due()
-    keep_alive.done()
-    assert not keep_alive.due()
-
-
-def make_watchdog(clock, *, session_answers=(), idle_s=60, sleep=asyncio.sleep):
-    answers = list(session_answers)
-    closed, checks = [], []
+def make_watchdog(clock, *, session_answers=(), idle_s=60, sleep=asyncio.sleep, refresh_answers=()):
+    answers, refresh_answers = list(session_answers), list(refresh_answers)
+    closed, checks, refreshes = [], [], []
 
     async def check_session():
         checks.append(clock())
@@ -64,24 +52,70 @@ def make_watchdog(clock, *, session_answers=(), idle_s=60, sleep=asyncio.sleep):
     async def close(code):
         closed.append(code)
 
-    dog = Watchdog(idle_s=idle_s, session_check_s=10, check_session=check_session, close=close, clock=clock,
-                   sleep=sleep)
+    async def refresh():
+        refreshes.append(clock())
+        dog.refreshed()
+        return refresh_answers.pop(0) if refresh_answers else True
+
+    dog = Watchdog(idle_s=idle_s, session_check_s=10, check_session=check_session, refresh=refresh,
+                   close=close, clock=clock, sleep=sleep)
+    dog.refreshes = refreshes
     return dog, closed, checks
 
 
 def test_watchdog_steps_idle_close_and_session_checks():
     clock = Clock()
     dog, _, _ = make_watchdog(clock)
-    assert dog.next_step() == ("sleep", 10)
-    clock.now += 10
-    assert dog.next_step() == ("check_session", None)
-    assert dog.next_step() == ("sleep", 10)
-    clock.now += 45
-    dog.saw_frame()  # a frame pushes the idle deadline out
+    dog.session_check_s = dog.next_session_check = 10**6  # sessions are the next test's
+    assert dog.next_step() == ("sleep", 30)  # half the TTL: when a refresh could be due
+    clock.now += 30
+    assert dog.next_step() == ("sleep", 30)  # no frame since the last refresh: nothing to keep alive yet
+    clock.now += 15
+    dog.saw_frame()  # a frame pushes the idle deadline out...
+    assert dog.next_step() == ("refresh", None)  # ...past Redis's expiry: refresh now
+    dog.refreshed()
+    assert dog.next_step() == ("sleep", 30)
     clock.now += 59
-    assert dog.next_step()[0] == "check_session"
+    assert dog.next_step() == ("sleep", 1)  # the refresh 29 s ago saw no frame since: nothing due
     clock.now += 1
     assert dog.next_step() == ("close", protocol.CLOSE_IDLE)
+
+
+def test_a_frame_refreshes_once_half_the_ttl_has_passed_since_the_last_refresh():
+    clock = Clock()
+    dog, _, _ = make_watchdog(clock)  # TTL 60 s
+    clock.now += 29.9
+    assert not dog.refresh_due()
+    clock.now += 0.1
+    assert dog.refresh_due()
+    dog.refreshed()
+    assert not dog.refresh_due()
+
+
+def test_redis_never_forgets_a_socket_the_watchdog_keeps_open():
+    """Whatever the timing of frames, the registration's expiry is never before the idle close."""
+    clock = Clock()
+    dog, closed, _ = make_watchdog(clock)
+    dog.session_check_s = dog.next_session_check = 10**6
+    expiry = clock() + dog.idle_s
+    for gap in [1, 59.9, 29, 2, 31, 59, 5, 44, 16, 58, 0.5, 30, 30, 12]:  # seconds between frames, none heartbeats
+        target = clock.now + gap
+        while clock.now < target:
+            assert expiry > clock.now, (clock.now, expiry)  # the socket is open: Redis must know it
+            step, value = dog.next_step()
+            if step == "refresh":
+                dog.refreshed()
+                expiry = clock() + dog.idle_s
+            else:
+                assert step == "sleep", step
+                clock.now = min(target, clock.now + value)
+        assert expiry > clock.now, (clock.now, expiry)
+        dog.saw_frame()
+        if dog.refresh_due():
+            dog.refreshed()
+            expiry = clock() + dog.idle_s
+        assert expiry >= dog.last_frame + dog.idle_s / 2, (clock.now, expiry)
+    assert closed == []
 
 
 async def test_watchdog_retries_a_failed_session_check_and_closes_4401_when_it_ended():

@@ -24,7 +24,7 @@ def test_notify_sends_to_each_user(make_user, capsys):
 
 def test_notify_with_an_unknown_user_sends_nothing(make_user):
     make_user("alice")
-    with pytest.raises(CommandError, match="unknown user.*ghost"):
+    with pytest.raises(CommandError, match="unknown or inactive user.*ghost"):
         call_command("notify", "alice", "ghost", "--verb", "hi")
     assert not Notification.objects.exists()
 
@@ -93,5 +93,5 @@ def test_errors_exit_non_zero_from_the_shell(make_user):
            "REDIS_URL": settings.REDIS_URL}
     result = subprocess.run([sys.executable, "manage.py", "notify", "alice", "ghost", "--verb", "hi"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1 and "unknown user(s): ghost" in result.stderr
+    assert result.returncode == 1 and "unknown or inactive user(s): ghost" in result.stderr
     assert not Notification.objects.exists()

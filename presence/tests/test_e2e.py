@@ -10,13 +10,14 @@ from tests.servers import Browserless, DaphneServer, ws_connect, ws_expect, ws_r
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-Horse-battery-9"
 TTL = 6
+HEARTBEAT = 3  # the TTL must be at least twice the heartbeat
 
 
 async def test_arrival_across_processes_and_leave_after_sigkill(amake_user):
     await amake_user("alice", password=PASSWORD)
     await amake_user("bob", password=PASSWORD)
-    with DaphneServer(HUB_PRESENCE_TTL=TTL) as server_a:
-        server_b = DaphneServer(HUB_PRESENCE_TTL=TTL).start()
+    with DaphneServer(HUB_PRESENCE_TTL=TTL, HUB_HEARTBEAT=HEARTBEAT) as server_a:
+        server_b = DaphneServer(HUB_PRESENCE_TTL=TTL, HUB_HEARTBEAT=HEARTBEAT).start()
         try:
             alice = await asyncio.to_thread(Browserless(server_a.url).login, "alice", PASSWORD)
             bob = await asyncio.to_thread(Browserless(server_b.url).login, "bob", PASSWORD)

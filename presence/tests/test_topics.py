@@ -12,7 +12,7 @@ def names(entries):
 
 async def test_join_lists_everyone_online_including_me(amake_user, connect):
     alice, bob = await amake_user("alice"), await amake_user("bob")
-    await connect(bob)
+    await (await connect(bob)).ok("hub", "heartbeat")  # answered once its connect (and tracking) finished
     comm = await connect(alice)
     data = await comm.ok("presence", "join")
     assert names(data["users"]) == ["alice", "bob"]

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         users = users_by_username(usernames=usernames)
         unknown = unknown_usernames(usernames, users)
         if unknown:
-            raise CommandError(f"unknown user(s): {', '.join(unknown)}; nothing was sent")
+            raise CommandError(f"unknown or inactive user(s): {', '.join(unknown)}; nothing was sent")
         try:
             created = notify(users, verb, level=level, url=url)
         except HubError as error:
