@@ -133,3 +133,41 @@ def test_registry_patterns():
             topics.register("beta", object)
     finally:
         topics.unregister("alpha")
+
+
+class SlowTopic(topics.Topic):
+    """Its join subscribes, then waits for the test to let it finish."""
+
+    release = stopped = None
+
+    async def join(self, payload):
+        await self.subscribe()
+        await self.release.wait()
+        return {}
+
+    async def leave(self):
+        self.stopped.set()
+
+
+async def test_a_join_that_finishes_after_its_socket_closed_is_stopped_not_kept(amake_user, connect, settings):
+    import asyncio
+
+    from channels.db import database_sync_to_async
+    from django.contrib.sessions.models import Session
+
+    from hub import protocol
+
+    settings.HUB_SESSION_CHECK_SECS = 1
+    SlowTopic.release, SlowTopic.stopped = asyncio.Event(), asyncio.Event()
+    topics.register("slow", SlowTopic)
+    try:
+        comm = await connect(await amake_user("alice"))
+        await comm.send_frame("slow", "join", {}, ref="j")
+        await database_sync_to_async(lambda: Session.objects.all().delete())()
+        assert await comm.expect_close(timeout=5) == protocol.CLOSE_SESSION_ENDED  # the watchdog, mid-join
+        assert len(await group_members(topic_group("slow"))) == 1  # the join is still under way
+        SlowTopic.release.set()
+        await asyncio.wait_for(SlowTopic.stopped.wait(), 5)
+        assert await group_members(topic_group("slow")) == set()
+    finally:
+        topics.unregister("slow")
