@@ -4,6 +4,7 @@ The socket handlers (chat.topics), the views, the admin and other apps all call 
 one way to do each thing. Bad input raises a hub.errors.HubError subclass.
 """
 
+import functools
 import re
 import time
 
@@ -16,6 +17,7 @@ import notifications
 from chat import app_settings, selectors
 from chat.models import Membership, Message, Room
 from chat.serializers import message_dict, room_dict
+from hub import app_settings as hub_settings
 from hub.errors import BadRequest, Forbidden, Internal, NotFound
 from hub.push import apush_to_topic, push_each, push_to_topic, push_to_users, topic_group
 from hub.rates import limit
@@ -24,7 +26,6 @@ from hub.users import unknown_usernames, user_dict, users_by_username
 from presence import api as presence
 
 CHAT_TOPIC = "chat"
-MENTION = re.compile(r"(?<![\w@])@([\w.@+-]{1,150})")
 
 
 def lobby_group(slug):
@@ -234,9 +235,15 @@ async def message_notify(message):
     return await database_sync_to_async(mention_notify)(message=message, present_user_ids=present)
 
 
+@functools.cache
+def _mention_pattern():
+    # Django's username characters, up to the user model's longest username.
+    return re.compile(rf"(?<![\w@])@([\w.@+-]{{1,{hub_settings.USERNAME_MAX_LENGTH}}})")
+
+
 def _mentioned_names(body):
     """The first MENTIONS_MAX distinct @names of a body; later ones are plain text."""
-    names = dict.fromkeys(name.rstrip(".") for name in MENTION.findall(body))
+    names = dict.fromkeys(name.rstrip(".") for name in _mention_pattern().findall(body))
     return list(names)[:app_settings.MENTIONS_MAX]
 
 
