@@ -45,7 +45,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         self.topics = JoinedTopics(self, app_settings.MAX_TOPICS_PER_SOCKET)
         self.subscriptions = Subscriptions(self.channel_layer, self.channel_name)
         self.closed = self.registered = False
-        self.cleaned_up = asyncio.Event()
+        self.cleaned_up = None  # made by the first cleanup, for a second caller to wait on
         self.flood = FloodWindow(app_settings.FLOOD_MAX_FAILURES, app_settings.FLOOD_WINDOW_SECS)
         self.frame_budget = FrameBudget.from_rate(app_settings.FRAME_RATE)
         self.watchdog = Watchdog(
@@ -89,8 +89,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             if wait:
                 # Answered, not handled; it counts as a failure, so a flood ends with 4429.
                 raise RateLimited(wait, "Too many frames on this socket; slow down.")
-            is_heartbeat = frame.topic == protocol.HUB_TOPIC and frame.event == "heartbeat"
-            if (is_heartbeat or self.watchdog.refresh_due()) and not await self.refresh():
+            if (frame.is_heartbeat or self.watchdog.refresh_due()) and not await self.refresh():
                 return  # closed 4500 just now: Redis had lost this socket
             data = await self.route(frame)
             if frame.ref is not None:
@@ -182,9 +181,11 @@ class HubConsumer(AsyncWebsocketConsumer):
         """Stop every handler and tell listeners, once. A second caller (the client's disconnect while
         the watchdog closes the socket) waits for the first: the consumer never ends mid-cleanup."""
         if self.closed:
-            await self.cleaned_up.wait()
+            if self.cleaned_up is not None:
+                await asyncio.shield(self.cleaned_up)
             return
         self.closed = True
+        self.cleaned_up = asyncio.get_running_loop().create_future()
         try:
             self.watchdog.stop()
             await self.topics.stop_all()
@@ -195,4 +196,4 @@ class HubConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("cleanup of connection %s failed", self.conn_id)
         finally:
-            self.cleaned_up.set()
+            self.cleaned_up.set_result(None)

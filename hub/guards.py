@@ -5,7 +5,6 @@ of each per connection (a socket lives in one process, so memory is the right pl
 """
 
 import asyncio
-import collections
 import logging
 import time
 
@@ -18,23 +17,28 @@ logger = logging.getLogger(__name__)
 class FloodWindow:
     """Counts a socket's failed frames; `add()` says when there were too many in the window (close 4429)."""
 
+    # One of these per socket: slots and a plain list keep an idle socket small.
+    __slots__ = ("max_failures", "window_s", "clock", "failures")
+
     def __init__(self, max_failures, window_s, clock=time.monotonic):
         self.max_failures = max_failures
         self.window_s = window_s
         self.clock = clock
-        self.failures = collections.deque()
+        self.failures = []
 
     def add(self):
         """Record one failure; True when `max_failures` fell within the last `window_s`."""
         now = self.clock()
         self.failures.append(now)
-        while self.failures and now - self.failures[0] > self.window_s:
-            self.failures.popleft()
+        stale = next((i for i, stamp in enumerate(self.failures) if now - stamp <= self.window_s), len(self.failures))
+        del self.failures[:stale]
         return len(self.failures) >= self.max_failures
 
 
 class FrameBudget:
     """`limit` frames per `window_s`, refilled continuously, bursts up to `limit` (a token bucket)."""
+
+    __slots__ = ("capacity", "refill_per_s", "tokens", "clock", "stamp")
 
     def __init__(self, limit, window_s, clock=time.monotonic):
         self.capacity = float(limit)
@@ -77,6 +81,9 @@ class Watchdog:
     `close(code)` is awaited once when the socket must go. The consumer calls `saw_frame()`
     on every client frame, `start()` once the socket is set up, `stop()` at close.
     """
+
+    __slots__ = ("idle_s", "session_check_s", "check_session", "refresh", "close", "clock", "sleep", "last_frame",
+                 "last_refresh", "next_session_check", "task")
 
     def __init__(self, *, idle_s, session_check_s, check_session, refresh, close, clock=time.monotonic,
                  sleep=asyncio.sleep):

@@ -31,6 +31,10 @@ class Frame:
     payload: dict = field(default_factory=dict)
     ref: str | None = None
 
+    @property
+    def is_heartbeat(self):
+        return self.topic == HUB_TOPIC and self.event == "heartbeat"
+
 
 def parse_frame(text, max_length):
     """Parse one client frame (None for a binary one); raise a HubError carrying the best topic/ref we could read.

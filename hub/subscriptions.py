@@ -10,6 +10,8 @@ class Subscriptions:
     group, a lobby); the channel-layer membership goes only when its last holder lets go.
     """
 
+    __slots__ = ("layer", "channel_name", "refs")
+
     def __init__(self, layer, channel_name):
         self.layer = layer
         self.channel_name = channel_name

@@ -188,6 +188,8 @@ class Topic:
 class JoinedTopics:
     """One socket's topic handlers by topic name, and the routing of its frames to them (Phoenix's socket)."""
 
+    __slots__ = ("conn", "max_topics", "handlers")
+
     def __init__(self, conn, max_topics):
         self.conn = conn
         self.max_topics = max_topics

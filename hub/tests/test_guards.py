@@ -59,7 +59,6 @@ def make_watchdog(clock, *, session_answers=(), idle_s=60, sleep=asyncio.sleep, 
 
     dog = Watchdog(idle_s=idle_s, session_check_s=10, check_session=check_session, refresh=refresh,
                    close=close, clock=clock, sleep=sleep)
-    dog.refreshes = refreshes
     return dog, closed, checks
 
 
