@@ -1,7 +1,9 @@
 """Admin for rooms, memberships and messages: every write goes through chat.services, so open sockets hear of it.
 
 A message edited here reaches the room as `edited`; a message deleted here is deleted the
-way the protocol promises (`deleted: true`, the row and its id kept), never erased.
+way the protocol promises (`deleted: true`, the row and its id kept), never erased. A member
+removed here (or a room deleted) is taken out of the room's open sockets (chat.signals); a
+room made private keeps only the members it had explicitly.
 """
 
 from django import forms
@@ -20,7 +22,7 @@ class RoomForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk is None:  # direct rooms are opened by their two people, never here
+        if "kind" in self.fields:  # direct rooms are opened by their two people, never made here
             self.fields["kind"].choices = [(k, k) for k in ("public", "private")]
 
     def clean_name(self):
@@ -54,11 +56,14 @@ class RoomAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
     def get_readonly_fields(self, request, obj=None):
-        return ("slug", "kind", "created_by", "created_at") if obj else ()
+        if obj is None:
+            return ()
+        return ("slug", "created_by", "created_at", *(("kind",) if obj.kind == "direct" else ()))
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["name"])
+            services.room_update(room=obj, name=form.cleaned_data["name"],
+                                 kind=form.cleaned_data.get("kind", obj.kind))
             return
         # Staff make the room for others: they are not its creator or a member (the inline adds members).
         room = services.room_create(creator=None, name=form.cleaned_data["name"],

@@ -19,8 +19,7 @@ class AppSettings:
     """The sender's idempotency key of a message."""
     MAX_MEMBERS_AT_CREATE = 100
     """Members named in one `create`."""
-    ROOM_CREATE_RATE = "30/1h"
-    """New rooms per user, across tabs and processes: enough for people, not for a script."""
+
     TYPING_RELAYS_PER_SEC = 4
     """Typing relays per user and room; extra ones are dropped quietly."""
     JOIN_NEWEST = 50
@@ -40,8 +39,14 @@ class AppSettings:
 
     @property
     def SEND_RATE(self):
-        """HUB_CHAT_RATE: chat sends per user in any window of that length, as COUNT/SECONDS."""
+        """HUB_CHAT_RATE: chat writes (sends, edits, deletes) per user in any window of that length, as COUNT/SECONDS."""
         return settings.HUB_CHAT_RATE
+
+    @property
+    def ROOM_OPEN_RATE(self):
+        """HUB_ROOM_OPEN_RATE: `create` and `open_dm` attempts per user, together, failed ones too (probing
+        usernames costs what creating does), across tabs and processes: enough for people, not for a script."""
+        return settings.HUB_ROOM_OPEN_RATE
 
 
 _app_settings = AppSettings()

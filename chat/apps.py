@@ -13,6 +13,13 @@ class ChatConfig(AppConfig):
         register("chat", ChatTopic)
         register("room:*", RoomTopic)
 
+        from django.db.models.signals import post_delete
+
+        from chat.models import Membership
+        from chat.signals import membership_ended
+
+        post_delete.connect(membership_ended, sender=Membership, dispatch_uid="chat.membership_ended")
+
         from chat.ui import template_context
         from hub import ui
 

@@ -17,6 +17,9 @@ class Room(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # A direct room's two user ids, "<lower>-<higher>": the database keeps one room per pair.
+    # Its slug is random, so a slug says nothing of who talks to whom.
+    direct_pair = models.CharField(max_length=41, unique=True, null=True, blank=True, editable=False)
 
     def __str__(self):
         return self.name
@@ -31,6 +34,10 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_memberships")
     last_read_id = models.BigIntegerField(default=0)
     joined_at = models.DateTimeField(default=timezone.now)
+    # Made by joining a public room, not by being added: such members go if the room turns private.
+    by_public_join = models.BooleanField(default=False)
+    # A direct room cannot be left; its member can hide it from their lobby until a new message comes.
+    hidden = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="one_membership_per_user")]
@@ -46,6 +53,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
+    # Who last changed it, when that was not its author (a moderator); shown on the wire.
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
     client_id = models.CharField(max_length=app_settings.CLIENT_ID_MAX_LENGTH, null=True, blank=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, Q
 
 from chat import app_settings
+from hub.errors import NotFound
 from hub.paging import rows_after, rows_before
 from chat.models import Membership, Message, Room
 from chat.serializers import room_dict
@@ -19,6 +20,15 @@ def room_is_member(*, room, user):
 
 def room_can_join(*, room, user):
     return room.kind == "public" or room_is_member(room=room, user=user)
+
+
+def room_visible_to(*, slug, user):
+    """The room, if `user` may see it (public, or theirs); NotFound otherwise, the same whether it
+    exists or not, so nobody learns which private rooms and conversations there are."""
+    room = room_get(slug=slug)
+    if room is None or not room_can_join(room=room, user=user):
+        raise NotFound(f"No room {slug!r}.")
+    return room
 
 
 def room_member_users(*, room):
@@ -55,8 +65,10 @@ def room_last_message_id(*, room):
 
 
 def rooms_for_user(*, user):
-    """ROOM dicts of public rooms and the user's rooms, with unread counts, in three queries."""
-    rooms = list(Room.objects.filter(Q(kind="public") | Q(memberships__user=user)).distinct().order_by("kind", "name"))
+    """ROOM dicts of public rooms and the user's rooms (not the direct ones they hid), with unread counts."""
+    hidden = Membership.objects.filter(user=user, hidden=True).values("room_id")
+    rooms = list(Room.objects.filter(Q(kind="public") | Q(memberships__user=user)).exclude(pk__in=hidden)
+                 .distinct().order_by("kind", "name"))
     ids = [room.pk for room in rooms]
     last_ids = dict(Message.objects.filter(room_id__in=ids).values("room_id").annotate(last=Max("id"))
                     .values_list("room_id", "last"))
@@ -81,7 +93,7 @@ def member_room_slugs(*, user):
 
 
 def _messages(room):
-    return Message.objects.filter(room=room).select_related("author", "room")
+    return Message.objects.filter(room=room).select_related("author", "room", "edited_by")
 
 
 def messages_since(*, room, since):

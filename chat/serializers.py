@@ -12,6 +12,7 @@ def message_dict(message):
         "body": "" if message.deleted else message.body,
         "created_at": iso(message.created_at),
         "edited_at": iso(message.edited_at),
+        "edited_by": user_dict(message.edited_by) if message.edited_by_id else None,
         "deleted": message.deleted,
         "client_id": message.client_id,
     }

@@ -5,7 +5,6 @@ from channels.db import database_sync_to_async
 from chat import app_settings, selectors, services
 from chat.serializers import message_dict
 from hub import app_settings as hub_settings
-from hub.errors import Forbidden, NotFound
 from hub.payload import get_bool, get_int, get_list, get_str
 from hub.topics import Topic
 from presence import api as presence
@@ -18,7 +17,7 @@ class ChatTopic(Topic):
     database work per message), and only tells the client about rooms it has not joined.
     """
 
-    events = ("open_dm", "create")
+    events = ("open_dm", "create", "leave_room")
 
     async def join(self, payload):
         # Subscribe, then read, so no message falls between the two (as in rooms); one that
@@ -46,35 +45,40 @@ class ChatTopic(Topic):
             return None if self.conn.is_joined(f"room:{payload['room']}") else payload
         if event == "room":
             await self.subscribe(services.lobby_group(payload["room"]["slug"]))  # a new member: count it too
+        if event == "removed":  # left, removed, or a direct room hidden: no more counting
+            await self.unsubscribe(services.lobby_group(payload["room"]))
+            self.unread.pop(payload["room"], None)
         return payload
 
     async def on_open_dm(self, payload):
         username = get_str(payload, "username", max_length=hub_settings.USERNAME_MAX_LENGTH)
-        room, _ = await database_sync_to_async(services.dm_open)(user=self.user, username=username)
+        room, _ = await services.dm_open_limited(user=self.user, username=username)
         return {"room": await database_sync_to_async(selectors.room_for_user)(room=room, user=self.user)}
 
     async def on_create(self, payload):
         private = get_bool(payload, "private", required=False, default=False)
         members = get_list(payload, "members", item_type=str, max_items=app_settings.MAX_MEMBERS_AT_CREATE,
                            required=False, default=[])
-        room = await services.room_create_rate_limited(
+        room = await services.room_create_limited(
             creator=self.user, name=payload.get("name"), private=private, member_usernames=members)
         return {"room": await database_sync_to_async(selectors.room_for_user)(room=room, user=self.user)}
+
+    async def on_leave_room(self, payload):
+        slug = get_str(payload, "room", max_length=app_settings.ROOM_SLUG_MAX_LENGTH)
+        room = await database_sync_to_async(selectors.room_visible_to)(slug=slug, user=self.user)
+        await database_sync_to_async(services.room_leave)(room=room, user=self.user)
+        return {"room": slug}
 
 
 class RoomTopic(Topic):
     """`room:<slug>`: authorization at join; subscribe first, then read, so nothing falls in between."""
 
-    events = ("send", "history", "typing", "read", "edit", "delete")
+    events = ("send", "history", "typing", "read", "edit", "delete", "remove")
 
     async def join(self, payload):
         since = get_int(payload, "since", required=False)
-        room = await database_sync_to_async(selectors.room_get)(slug=self.suffix)
-        if room is None:
-            raise NotFound(f"No room {self.suffix!r}.")
-        if not await database_sync_to_async(selectors.room_can_join)(room=room, user=self.user):
-            raise Forbidden("This room is private.")
-        self.room = room
+        # A private or direct room the user may not see answers as one that does not exist.
+        self.room = room = await database_sync_to_async(selectors.room_visible_to)(slug=self.suffix, user=self.user)
         await self.subscribe()
         await presence.track(self.conn, self.topic)
         data = await database_sync_to_async(services.room_join)(room=room, user=self.user, since=since)
@@ -102,7 +106,8 @@ class RoomTopic(Topic):
         before = get_int(payload, "before", required=False)
         limit = get_int(payload, "limit", required=False, minimum=1, maximum=app_settings.HISTORY_MAX_LIMIT,
                         default=app_settings.JOIN_NEWEST)
-        messages, _ = await database_sync_to_async(selectors.messages_before)(room=self.room, before=before, limit=limit)
+        messages = await database_sync_to_async(services.room_history)(
+            room=self.room, user=self.user, before=before, limit=limit)
         return {"messages": [message_dict(m) for m in messages]}
 
     async def on_typing(self, payload):
@@ -117,11 +122,18 @@ class RoomTopic(Topic):
         return {"up_to": marker}
 
     async def on_edit(self, payload):
+        await services.chat_write_allowed(self.user)
         message = await database_sync_to_async(services.message_edit)(
             room=self.room, user=self.user, message_id=get_int(payload, "id"), body=payload.get("body"))
         return {"message": message_dict(message)}
 
     async def on_delete(self, payload):
+        await services.chat_write_allowed(self.user)
         message = await database_sync_to_async(services.message_delete)(
             room=self.room, user=self.user, message_id=get_int(payload, "id"))
         return {"message": message_dict(message)}
+
+    async def on_remove(self, payload):
+        username = get_str(payload, "username", max_length=hub_settings.USERNAME_MAX_LENGTH)
+        removed = await database_sync_to_async(services.member_remove)(room=self.room, by=self.user, username=username)
+        return {"username": removed.username}

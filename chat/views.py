@@ -5,18 +5,17 @@ from django.http import Http404
 from django.shortcuts import render
 
 from chat import selectors
+from hub.errors import NotFound
 from chat.serializers import room_name_for
 from chat.ui import template_context
 
 
 @login_required
 def room_page(request, slug):
-    room = selectors.room_get(slug=slug)
-    if room is None:
+    try:
+        room = selectors.room_visible_to(slug=slug, user=request.user)
+    except NotFound:
+        # A private room or conversation of others answers exactly as one that does not exist.
         raise Http404("No such room.")
-    if not selectors.room_can_join(room=room, user=request.user):
-        # Rendered, not raised: a PermissionDenied would log a traceback for an ordinary refusal.
-        return render(request, "403.html", {"message": "This room is private: only its members can open it."},
-                      status=403)
     name = room_name_for(room, request.user, selectors.direct_members(room=room))
     return render(request, "chat/room.html", {**template_context(request), "room": room, "room_name": name})

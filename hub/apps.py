@@ -1,4 +1,4 @@
-"""The hub app: closes a session's sockets on logout."""
+"""The hub app: closes a session's sockets on logout, and makes a user's sockets re-read them when their rights change."""
 
 from django.apps import AppConfig
 
@@ -8,8 +8,21 @@ class HubConfig(AppConfig):
     verbose_name = "Hub"
 
     def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
         from django.contrib.auth.signals import user_logged_out
+        from django.db.models.signals import m2m_changed, post_save, pre_delete
 
-        from hub.signals import close_sockets_on_logout
+        from hub import signals
 
-        user_logged_out.connect(close_sockets_on_logout, dispatch_uid="hub.close_sockets_on_logout")
+        user_logged_out.connect(signals.close_sockets_on_logout, dispatch_uid="hub.close_sockets_on_logout")
+        user_model = get_user_model()
+        post_save.connect(signals.user_saved, sender=user_model, dispatch_uid="hub.user_saved")
+        for relation in ("groups", "user_permissions"):
+            through = getattr(user_model, relation, None)
+            if through is not None:  # a custom user model may have neither
+                m2m_changed.connect(signals.user_relations_changed, sender=through.through,
+                                    dispatch_uid=f"hub.user_{relation}_changed")
+        m2m_changed.connect(signals.group_permissions_changed, sender=Group.permissions.through,
+                            dispatch_uid="hub.group_permissions_changed")
+        pre_delete.connect(signals.group_deleted, sender=Group, dispatch_uid="hub.group_deleted")

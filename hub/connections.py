@@ -1,12 +1,18 @@
-"""Per-user socket counting across every server process (the 20-sockets limit).
+"""A socket's registration: the per-user socket count across every server process (the 20-sockets
+limit), its user and session groups, and the lifecycle listeners.
 
-One sorted set per user: member = connection id, score = expiry time. Dead
+The count is one sorted set per user: member = connection id, score = expiry time. Dead
 processes' entries age out by score, so a crash never locks a user out.
 """
 
+import logging
 import time
 
+from hub import app_settings, lifecycle, protocol
+from hub.push import session_group, user_group
 from hub.redis import get_async_redis, key
+
+logger = logging.getLogger(__name__)
 
 # KEYS[1] user's set; ARGV: conn, now, expiry. Returns the count including this socket.
 _REGISTER = """
@@ -15,6 +21,26 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('EXPIRE', KEYS[1], math.ceil(ARGV[3] - ARGV[2]) + 60)
 return redis.call('ZCARD', KEYS[1])
 """
+
+
+async def open_socket(conn):
+    """Count the socket, subscribe its user and session groups, tell listeners; False if it was closed instead
+    (one socket too many for the user: 4429; Redis unreachable: 4500)."""
+    try:
+        count = await register(conn.user.pk, conn.conn_id, app_settings.PRESENCE_TTL_SECS)
+        conn.registered = True
+        if count > app_settings.MAX_SOCKETS_PER_USER:
+            await conn.close_with(protocol.CLOSE_FLOODING)
+            return False
+        await conn.subscriptions.add(user_group(conn.user.pk))
+        if conn.session_key:
+            await conn.subscriptions.add(session_group(conn.session_key))
+        await lifecycle.notify("connected", conn)
+        return True
+    except Exception:
+        logger.exception("could not set up connection %s", conn.conn_id)
+        await conn.close_with(protocol.CLOSE_RESUME)
+        return False
 
 
 def _key(user_id):

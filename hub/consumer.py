@@ -11,8 +11,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from hub import app_settings, connections, lifecycle, protocol
 from hub.errors import HubError, Internal, RateLimited, UnknownEvent
 from hub.guards import FloodWindow, FrameBudget, Watchdog
-from hub.push import encoded_push, session_group, user_group
-from hub.sessions import session_still_valid
+from hub.push import encoded_push
+from hub.sessions import session_user
 from hub.subscriptions import Subscriptions
 from hub.topics import JoinedTopics
 
@@ -27,9 +27,8 @@ class HubConsumer(AsyncWebsocketConsumer):
     """
 
     async def dispatch(self, message):
-        # Channels runs close_old_connections() in a worker thread before every message,
-        # a thread hop per push per socket. Every database call here goes through
-        # database_sync_to_async, which already does that in the thread it runs in.
+        # Channels runs close_old_connections() in a worker thread before every message, a thread hop per
+        # push per socket; every database call here goes through database_sync_to_async, which does it too.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -50,30 +49,11 @@ class HubConsumer(AsyncWebsocketConsumer):
         self.frame_budget = FrameBudget.from_rate(app_settings.FRAME_RATE)
         self.watchdog = Watchdog(
             idle_s=app_settings.PRESENCE_TTL_SECS, session_check_s=app_settings.SESSION_CHECK_SECS,
-            refresh=self.refresh, close=self.close_with,
-            check_session=lambda: database_sync_to_async(session_still_valid)(self.session_key, self.user.pk))
+            refresh=self.refresh, close=self.close_with, check_session=self.reread_user)
         await self.accept()
         await self.send_frame(protocol.hello(self.conn_id, user, app_settings.HEARTBEAT_SECS))
-        if await self.register():
+        if await connections.open_socket(self):
             self.watchdog.start()
-
-    async def register(self):
-        """Count the socket, subscribe its user and session groups, tell listeners; False if it closed."""
-        try:
-            count = await connections.register(self.user.pk, self.conn_id, app_settings.PRESENCE_TTL_SECS)
-            self.registered = True
-            if count > app_settings.MAX_SOCKETS_PER_USER:
-                await self.close_with(protocol.CLOSE_FLOODING)
-                return False
-            await self.subscriptions.add(user_group(self.user.pk))
-            if self.session_key:
-                await self.subscriptions.add(session_group(self.session_key))
-            await lifecycle.notify("connected", self)
-            return True
-        except Exception:
-            logger.exception("could not set up connection %s", self.conn_id)
-            await self.close_with(protocol.CLOSE_RESUME)
-            return False
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.closed:
@@ -121,6 +101,12 @@ class HubConsumer(AsyncWebsocketConsumer):
         await lifecycle.notify("activity", self)
         return True
 
+    async def reread_user(self):
+        """Re-read the user behind the session (their rights may have changed); False once it no longer holds."""
+        user = await database_sync_to_async(session_user)(self.session_key, self.user.pk)
+        self.user = user or self.user
+        return user is not None
+
     async def fail(self, topic, ref, error):
         await self.send_frame(protocol.error_reply(topic, ref, error))
         if self.flood.add():
@@ -158,9 +144,15 @@ class HubConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("on_push of %s failed", handler.topic)  # costs this one push, not the socket
             return
-        if payload is None:
-            return
-        await self.send_encoded(encoded_push(message, payload))
+        if payload is not None:
+            await self.send_encoded(encoded_push(message, payload))
+        if message.get("then_leave"):
+            await self.topics.leave(message["topic"])
+
+    async def hub_user_changed(self, message):
+        """The user's rights, groups or password changed elsewhere: re-read them now, or close 4401."""
+        if not await self.reread_user():
+            await self.close_with(protocol.CLOSE_SESSION_ENDED)
 
     async def hub_close(self, message):
         """Close this socket (logout elsewhere, or the layer asking every socket to resume)."""

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 PUSH_TYPE = "hub.push"  # handled by HubConsumer.hub_push
 CLOSE_TYPE = "hub.close"  # handled by HubConsumer.hub_close
+USER_CHANGED_TYPE = "hub.user_changed"  # handled by HubConsumer.hub_user_changed
 ENCODED_FRAME_KEY = "hub.encoded_frame"
 _UNSAFE = re.compile(r"[^a-zA-Z0-9\-_.]")
 MAX_GROUP_LENGTH = 99
@@ -62,11 +63,14 @@ def topic_group(topic):
 # --- layer messages
 
 
-def push_message(topic, event, payload, *, exclude_conn=None):
-    """A layer message for HubConsumer.hub_push; `exclude_conn` is read by Topic.on_push filters only."""
+def push_message(topic, event, payload, *, exclude_conn=None, then_leave=False):
+    """A layer message for HubConsumer.hub_push; `exclude_conn` is read by Topic.on_push filters only;
+    `then_leave` takes each socket that gets the push out of the topic (e.g. removed from a room)."""
     message = {"type": PUSH_TYPE, "topic": topic, "event": event, "payload": payload}
     if exclude_conn is not None:
         message["exclude_conn"] = exclude_conn
+    if then_leave:
+        message["then_leave"] = True
     return message
 
 
@@ -99,10 +103,10 @@ def push_to_topic(topic, event, payload, *, on_commit=True, group=None, exclude_
     _send(lambda: publish([group or topic_group(topic)], message), on_commit)
 
 
-def push_to_users(user_ids, topic, event, payload, *, on_commit=True):
-    """Push to every socket of these users that joined `topic`."""
+def push_to_users(user_ids, topic, event, payload, *, on_commit=True, then_leave=False):
+    """Push to every socket of these users that joined `topic` (and take them out of it, with `then_leave`)."""
     groups = [user_group(uid) for uid in user_ids]
-    message = push_message(topic, event, payload)
+    message = push_message(topic, event, payload, then_leave=then_leave)
     _send(lambda: publish(groups, message), on_commit)
 
 
@@ -150,6 +154,13 @@ def send_to_user(user, topic, event, payload):
 async def asend_to_user(user, topic, event, payload):
     """Push `event` to every socket of `user` that joined `topic`."""
     await apush_to_users([_user_id(user)], topic, event, payload)
+
+
+def users_changed(user_ids):
+    """After the commit, every open socket of these users re-reads them (rights, groups, password)."""
+    groups = [user_group(uid) for uid in dict.fromkeys(user_ids)]
+    if groups:
+        _send(lambda: publish(groups, {"type": USER_CHANGED_TYPE}), on_commit=True)
 
 
 def _user_id(user):

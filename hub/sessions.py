@@ -1,4 +1,4 @@
-"""Is the session behind an open socket still good? (logout elsewhere, expiry, deactivation)"""
+"""Is the session behind an open socket still good? (logout elsewhere, expiry, deactivation, a new password)"""
 
 from importlib import import_module
 from types import SimpleNamespace
@@ -7,10 +7,11 @@ from django.conf import settings
 from django.contrib.auth import get_user
 
 
-def session_still_valid(session_key, user_id):
-    """True while `session_key` still logs in `user_id` (same checks as an HTTP request)."""
+def session_user(session_key, user_id):
+    """The user as the database has them now, while `session_key` still logs in `user_id` (the same
+    checks as an HTTP request: a changed password ends the session); else None."""
     if not session_key:
-        return False
+        return None
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = get_user(SimpleNamespace(session=store))
-    return bool(user.is_authenticated and user.pk == user_id and user.is_active)
+    return user if user.is_authenticated and user.pk == user_id and user.is_active else None

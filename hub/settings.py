@@ -185,7 +185,8 @@ if HUB_HEARTBEAT < 1 or HUB_PRESENCE_TTL < 2 * HUB_HEARTBEAT:
 HUB_MAX_FRAME = env.int("HUB_MAX_FRAME", default=65536)
 HUB_CHAT_RATE = env.str("HUB_CHAT_RATE", default="20/10s")
 HUB_FRAME_RATE = env.str("HUB_FRAME_RATE", default="200/10s")
-for _rate_setting in ("HUB_CHAT_RATE", "HUB_FRAME_RATE"):
+HUB_ROOM_OPEN_RATE = env.str("HUB_ROOM_OPEN_RATE", default="30/1h")
+for _rate_setting in ("HUB_CHAT_RATE", "HUB_FRAME_RATE", "HUB_ROOM_OPEN_RATE"):
     try:
         parse_rate(globals()[_rate_setting])
     except ValueError as error:

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from hub.errors import BadRequest
+from hub.errors import BadRequest, Forbidden
 from hub.push import push_each, push_to_topic, push_to_users
 from notifications import app_settings, selectors
 from notifications.models import Announcement, AnnouncementDismissal, Notification, validate_notification_url
@@ -174,6 +174,14 @@ def announce(title, body, *, level="info", expires_at=None, author=None):
             title=title.strip(), body=body.strip(), level=level, expires_at=expires_at, author=author)
         push_to_topic(ANNOUNCEMENTS_TOPIC, "new", {"announcement": announcement_dict(announcement)})
     return announcement
+
+
+def announcement_publish(*, user, title, body, level="info", expires_at=None):
+    """A user publishes an announcement (the socket's `publish`): they need notifications.add_announcement,
+    checked now, not when their socket connected (superusers have every permission)."""
+    if not user.has_perm("notifications.add_announcement"):
+        raise Forbidden("Publishing announcements needs the right to add them.")
+    return announce(title, body, level=level, expires_at=expires_at, author=user)
 
 
 def announcement_update(*, announcement, title, body, level, expires_at):

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from channels.db import database_sync_to_async
 
-from hub.errors import BadRequest, Forbidden, NotFound
+from hub.errors import BadRequest, NotFound
 from hub.payload import get_choice, get_int, get_list, get_str
 from hub.topics import Topic
 from notifications import app_settings, selectors, services
@@ -83,12 +83,10 @@ class AnnouncementsTopic(Topic):
         return {"id": announcement_id}
 
     async def on_publish(self, payload):
-        if not self.user.is_staff:
-            raise Forbidden("Only staff can publish announcements.")
         title = get_str(payload, "title", max_length=app_settings.TITLE_MAX_LENGTH)
         body = get_str(payload, "body", max_length=app_settings.BODY_MAX_LENGTH)
         level = get_choice(payload, "level", app_settings.ANNOUNCEMENT_LEVELS, required=False, default="info")
         expires_at = _parse_expiry(payload.get("expires_at"))
-        announcement = await database_sync_to_async(services.announce)(
-            title, body, level=level, expires_at=expires_at, author=self.user)
+        announcement = await database_sync_to_async(services.announcement_publish)(
+            user=self.user, title=title, body=body, level=level, expires_at=expires_at)
         return {"announcement": announcement_dict(announcement)}

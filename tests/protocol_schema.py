@@ -38,7 +38,7 @@ USER = {"id": int, "username": str, "display_name": str}
 PRESENCE = {**USER, "status": OneOf("online", "away", "offline"), "last_seen": Nullable(ISO), "metas?": [ANY_OBJECT]}
 DIFF = {"joins": [PRESENCE], "leaves": [PRESENCE], "updates": [PRESENCE]}
 MESSAGE = {"id": int, "room": str, "author": USER, "body": str, "created_at": ISO, "edited_at": Nullable(ISO),
-           "deleted": bool, "client_id": Nullable(str)}
+           "edited_by": Nullable(USER), "deleted": bool, "client_id": Nullable(str)}
 ROOM = {"slug": str, "name": str, "kind": OneOf("public", "private", "direct"), "unread": int,
         "last_message_id": Nullable(int)}
 NOTIFICATION = {"id": int, "verb": str, "level": OneOf("info", "success", "warning", "error"), "actor": Nullable(USER),
@@ -62,12 +62,14 @@ PUSHES = {
     ("announcements", "deleted"): {"id": int},
     ("chat", "room"): {"room": ROOM},
     ("chat", "unread"): {"room": str, "unread": int, "last_message_id": int},
+    ("chat", "removed"): {"room": str},
     ("room:*", "message"): {"message": MESSAGE},
     ("room:*", "edited"): {"message": MESSAGE},
     ("room:*", "deleted"): {"message": MESSAGE},
     ("room:*", "typing"): {"user": USER, "typing": bool},
     ("room:*", "read"): {"user": USER, "up_to": int},
     ("room:*", "presence"): DIFF,
+    ("room:*", "removed"): {"room": str},
 }
 
 # (topic pattern, client event) -> the `data` of a successful reply. `leave` is {} everywhere.
@@ -86,6 +88,7 @@ REPLIES = {
     ("chat", "join"): {"rooms": [ROOM]},
     ("chat", "open_dm"): {"room": ROOM},
     ("chat", "create"): {"room": ROOM},
+    ("chat", "leave_room"): {"room": str},
     ("room:*", "join"): {"room": ROOM, "messages": [MESSAGE], "present": [PRESENCE], "more": bool},
     ("room:*", "send"): {"message": MESSAGE},
     ("room:*", "history"): {"messages": [MESSAGE]},
@@ -93,6 +96,7 @@ REPLIES = {
     ("room:*", "read"): {"up_to": int},
     ("room:*", "edit"): {"message": MESSAGE},
     ("room:*", "delete"): {"message": MESSAGE},
+    ("room:*", "remove"): {"username": str},
 }
 TOPIC_PATTERNS = {pattern for pattern, _ in (*PUSHES, *REPLIES)}
 

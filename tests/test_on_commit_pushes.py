@@ -16,6 +16,7 @@ from django.db import transaction
 
 import notifications
 from chat import services as chat
+from chat.models import Membership
 from notifications import services as notes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,16 +33,19 @@ class Case:
 
 
 def on_commit_push_sites():
-    """{"app.function"} of every function in */services.py that calls a push helper without on_commit=False."""
+    """{"app.function"} of every function in the apps' services and signals that calls a push helper
+    without on_commit=False."""
     sites = set()
-    for path in sorted(ROOT.glob("*/services.py")):
+    paths = [*ROOT.glob("*/services.py"), *ROOT.glob("*/services/*.py"), *ROOT.glob("*/signals.py")]
+    for path in sorted(paths):
         for function in ast.walk(ast.parse(path.read_text())):
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for call in ast.walk(function):
                 if (isinstance(call, ast.Call) and getattr(call.func, "id", None) in PUSH_HELPERS
                         and not any(k.arg == "on_commit" for k in call.keywords)):
-                    sites.add(f"{path.parent.name}.{function.name}")
+                    app = path.parent.name if path.parent.name != "services" else path.parent.parent.name
+                    sites.add(f"{app}.{function.name}")
     return sites
 
 
@@ -49,9 +53,13 @@ CASES = {
     "room_create": Case("chat._push_room_added", ("chat", "chat", "room"), lambda w: chat.room_create(
         creator=w.alice, name="Ops", private=True, member_usernames=["bob"])),
     "dm_open": Case("chat._push_room_added", ("chat", "chat", "room"), lambda w: chat.dm_open(
-        user=w.alice, username="bob")),
+        user=w.carol, username="bob")),
     "members_add": Case("chat._push_room_added", ("chat", "chat", "room"), lambda w: chat.members_add(
         room=w.private_room, users=[w.bob])),
+    "room_leave (a direct room hidden)": Case("chat.room_leave", ("chat", "chat", "removed"),
+                                              lambda w: chat.room_leave(room=w.dm, user=w.bob)),
+    "membership deleted (the ORM)": Case("chat.membership_ended", ("chat", "chat", "removed"),
+                                         lambda w: w.memberships.filter(room=w.room, user=w.bob).delete()),
     "message_send": Case("chat._push_message", ("room:lounge", "room:lounge", "message"), lambda w: chat.message_send(
         room=w.room, author=w.alice, body="hello")),
     "message_send (lobby)": Case("chat._push_message", ("chat", "chat", "unread"), lambda w: chat.message_send(
@@ -92,9 +100,11 @@ class World:
     def __init__(self, make_user, make_room):
         from notifications.models import Announcement
 
-        self.alice, self.bob = make_user("alice"), make_user("bob")
+        self.alice, self.bob, self.carol = make_user("alice"), make_user("bob"), make_user("carol")
         self.room = make_room("lounge", members=[self.alice, self.bob])
         self.private_room = make_room("plans", kind="private", members=[self.alice])
+        self.dm, _ = chat.dm_open(user=self.alice, username="bob")
+        self.memberships = Membership.objects
         self.message, _ = chat.message_send(room=self.room, author=self.alice, body="first")
         [self.notification] = notifications.notify(self.bob, "earlier")
         self.announcement = notifications.announce("Earlier", "Body")

@@ -154,3 +154,29 @@ def test_the_online_sidebar_and_here_now_follow_the_same_presence_diffs(new_page
     expect(online).to_have_count(0, timeout=5_000)
     expect(ann.locator("#here-list li")).to_have_text(["ann"])
     expect(ann.locator("#presence-count")).to_have_text("1")
+
+
+def test_a_member_removed_sees_it_and_one_who_leaves_is_back_in_the_lobby(new_page, live_server_url):
+    """The room page says so when its user is removed; "Leave room" leaves, and the lobby drops the room."""
+    from chat import services
+    from chat.models import Membership
+
+    ann = signup(new_page(), live_server_url, "ann")
+    ben = signup(new_page(), live_server_url, "ben")
+    from django.contrib.auth import get_user_model
+
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=["ann", "ben"])}
+    room = services.room_create(creator=users["ann"], name="Plans", private=True, member_usernames=["ben"])
+    expect(ben.locator(f'#room-list li[data-slug="{room.slug}"]')).to_be_visible()  # the lobby hears of it
+    open_room(ben, live_server_url, room.slug)
+    Membership.objects.filter(room=room, user=users["ben"]).delete()  # as in the admin
+    expect(ben.locator("#room-notice")).to_have_text("You are no longer a member of this room.")
+    expect(ben.get_by_role("textbox", name="Message")).to_be_disabled()
+    open_room(ann, live_server_url, room.slug)
+    ann.once("dialog", lambda dialog: dialog.accept())
+    ann.get_by_role("button", name="Leave room").click()
+    ann.wait_for_url(f"{live_server_url}/")
+    expect(ann.locator("#hub-status")).to_have_text("Connected")
+    ann.wait_for_function("() => window.hub.subscriptions.get('chat')?.joined")
+    expect(ann.locator(f'#room-list li[data-slug="{room.slug}"]')).to_have_count(0)
+    assert not Membership.objects.filter(room=room).exists()

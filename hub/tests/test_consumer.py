@@ -260,7 +260,7 @@ async def test_a_failed_session_check_is_retried_not_abandoned(amake_user, conne
 
     settings.HUB_SESSION_CHECK_SECS = 1
     checks = []
-    real_check = consumer.session_still_valid
+    real_check = consumer.session_user
 
     def database_away_once(*args):
         checks.append(args)
@@ -268,7 +268,7 @@ async def test_a_failed_session_check_is_retried_not_abandoned(amake_user, conne
             raise OperationalError("database is restarting")
         return real_check(*args)
 
-    monkeypatch.setattr(consumer, "session_still_valid", database_away_once)
+    monkeypatch.setattr(consumer, "session_user", database_away_once)
     comm = await connect(await amake_user("alice"))
     await database_sync_to_async(lambda: Session.objects.all().delete())()
     assert await comm.expect_close(timeout=5) == protocol.CLOSE_SESSION_ENDED

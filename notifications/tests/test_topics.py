@@ -101,8 +101,8 @@ async def test_announcements_join_dismiss_and_expiry(amake_user, connect):
     assert (await tab1.error("announcements", "dismiss", {"id": 999999}))["code"] == "not_found"
 
 
-async def test_publish_is_staff_only(amake_user, connect):
-    staff, someone = await amake_user("boss", is_staff=True), await amake_user("someone")
+async def test_publish_needs_the_add_announcement_permission(amake_user, connect):
+    staff, someone = await amake_user("boss", is_superuser=True), await amake_user("someone", is_staff=True)
     boss_sock, other = await connect(staff), await connect(someone)
     await boss_sock.ok("announcements", "join")
     await other.ok("announcements", "join")

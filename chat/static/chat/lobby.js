@@ -58,6 +58,10 @@ export function init(hub) {
     rooms.set(room.slug, room);
     render();
   });
+  chat.on("removed", ({ room }) => { // left, removed, or a conversation hidden
+    rooms.delete(room);
+    render();
+  });
   chat.on("unread", ({ room, unread, last_message_id: lastMessageId }) => {
     if (rooms.has(room)) Object.assign(rooms.get(room), { unread, last_message_id: lastMessageId });
     render();

@@ -34,7 +34,11 @@ export class MessageList {
     const item = el("li", { className: m.deleted ? "deleted" : "" });
     item.dataset.id = m.id;
     item.append(el("span", { className: "author", textContent: m.author.display_name }), timeNode(m.created_at));
-    if (m.edited_at && !m.deleted) item.append(el("span", { className: "edited", textContent: "(edited)" }));
+    if (m.edited_at && !m.deleted) {
+      // A moderator's edit says whose it is, so nobody takes it for the author's words.
+      const by = m.edited_by && m.edited_by.id !== m.author.id ? ` by ${m.edited_by.display_name}` : "";
+      item.append(el("span", { className: "edited", textContent: `(edited${by})` }));
+    }
     item.append(el("span", { className: "body", textContent: m.deleted ? "message deleted" : m.body }));
     if (m.author.username === this.me && !m.deleted) {
       const edit = button("Edit", { label: "Edit message" });

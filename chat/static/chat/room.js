@@ -31,6 +31,33 @@ function wireComposer(input, send) {
   });
 }
 
+/** The server took this socket out of the room (removed, or left from another tab): stop following it. */
+function closeRoom(room, text) {
+  room.leave();
+  const notice = document.getElementById("room-notice");
+  notice.textContent = text;
+  notice.hidden = false;
+  for (const control of document.querySelectorAll("#composer textarea, #composer button, #room-leave")) {
+    control.disabled = true;
+  }
+}
+
+/** "Leave room" (a direct room: "Hide conversation", from the lobby until a new message comes). */
+function wireLeave(hub, slug) {
+  const leave = document.getElementById("room-leave");
+  leave.addEventListener("click", async () => {
+    if (!confirm(`${leave.textContent}?`)) return;
+    const chat = hub.channel("chat");
+    try {
+      if (!chat.joinedOnce) chat.join(); // the request waits for the join
+      await chat.request("leave_room", { room: slug });
+      location.assign("/");
+    } catch (err) {
+      document.getElementById("composer-error").textContent = friendly(err);
+    }
+  });
+}
+
 export function init(hub) {
   const root = document.getElementById("room");
   if (!root) return;
@@ -81,7 +108,9 @@ export function init(hub) {
     typists.stopped(message.author.username);
   });
   room.on("typing", (payload) => typists.update(payload));
+  room.on("removed", () => closeRoom(room, "You are no longer a member of this room."));
   room.join();
+  wireLeave(hub, root.dataset.slug);
 
   wireComposer(input, () => {
     const body = input.value.trim();

@@ -1,0 +1,205 @@
+"""Issue 10's attacks, as a signed-up attacker makes them: real daphne, real sockets, real Redis.
+
+Each test names the point it covers and failed on the code before the fix.
+"""
+
+import asyncio
+import itertools
+import json
+import re
+
+import pytest
+import websockets
+from channels.db import database_sync_to_async
+
+from tests.servers import Browserless, DaphneServer, ws_connect, ws_expect, ws_request
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+PASSWORD = "correct-Horse-battery-9"
+_refs = itertools.count(1)
+
+
+async def login(server, username):
+    return await asyncio.to_thread(Browserless(server.url).login, username, PASSWORD)
+
+
+async def request(ws, topic, event, payload=None, buffer=None):
+    return await ws_request(ws, topic, event, payload, ref=f"a{next(_refs)}", buffer=buffer)
+
+
+async def socket_of(server, username, *topics):
+    ws, _ = await ws_connect(server, await login(server, username))
+    for topic in topics:
+        reply = await request(ws, topic, "join")
+        assert reply["ok"], reply
+    return ws
+
+
+# --- 1. Removing someone takes effect at once, everywhere
+
+
+async def test_1_a_member_removed_by_the_rooms_creator_is_out_of_it_within_two_seconds(amake_user):
+    from chat import services
+    from chat.models import Membership
+
+    alice, bob = await amake_user("alice", password=PASSWORD), await amake_user("bob", password=PASSWORD)
+    room = await database_sync_to_async(services.room_create)(
+        creator=alice, name="Plans", private=True, member_usernames=["bob"])
+    topic = f"room:{room.slug}"
+    with DaphneServer() as server:
+        a = await socket_of(server, "alice", topic)
+        b_room = await socket_of(server, "bob", topic, "chat")
+        b_lobby = await socket_of(server, "bob", "chat")
+        assert (await request(a, topic, "remove", {"username": "BOB"}))["data"] == {"username": "bob"}
+        buffered = []
+        assert await ws_expect(b_room, topic, "removed", timeout=2, buffer=buffered) == {"room": room.slug}
+        assert await ws_expect(b_lobby, "chat", "removed", timeout=2) == {"room": room.slug}
+        # Out of the topic: no history, no typing, no read (which once re-created the membership).
+        for event, payload in (("history", {}), ("typing", {"typing": True}), ("read", {"up_to": 10**6})):
+            assert (await request(b_room, topic, event, payload))["error"]["code"] == "not_joined"
+        assert (await request(b_room, topic, "join"))["error"]["code"] == "not_found"
+        await request(a, topic, "send", {"body": "bob is gone"})
+        with pytest.raises(TimeoutError):
+            await ws_expect(b_room, topic, "message", timeout=0.5)
+        assert not await database_sync_to_async(Membership.objects.filter(room=room, user=bob).exists)()
+        for ws in (a, b_room, b_lobby):
+            await ws.close()
+
+
+async def test_1_leaving_and_hiding_and_a_room_made_private(amake_user, amake_room):
+    from chat import services
+    from chat.models import Membership
+
+    alice = await amake_user("alice", password=PASSWORD)
+    await amake_user("bob", password=PASSWORD)
+    await amake_user("carol", password=PASSWORD)
+    town = await database_sync_to_async(services.room_create)(
+        creator=alice, name="Town", private=False, member_usernames=["bob"])
+    dm, _ = await database_sync_to_async(services.dm_open)(user=alice, username="bob")
+    with DaphneServer() as server:
+        carol = await socket_of(server, "carol", f"room:{town.slug}", "chat")  # a member by joining it
+        bob = await socket_of(server, "bob", f"room:{dm.slug}", "chat")
+        # A direct room cannot be left, only hidden: bob's lobby drops it, his open room stays.
+        assert (await request(bob, "chat", "leave_room", {"room": dm.slug}))["data"] == {"room": dm.slug}
+        assert await ws_expect(bob, "chat", "removed") == {"room": dm.slug}
+        assert dm.slug not in [r["slug"] for r in (await request(bob, "chat", "join"))["data"]["rooms"]]
+        assert (await request(bob, f"room:{dm.slug}", "history"))["ok"]
+        # The room made private keeps the members it had explicitly (bob), not carol.
+        await database_sync_to_async(services.room_update)(room=town, name="Town", kind="private")
+        assert await ws_expect(carol, f"room:{town.slug}", "removed", timeout=2) == {"room": town.slug}
+        members = await database_sync_to_async(
+            lambda: sorted(Membership.objects.filter(room=town).values_list("user__username", flat=True)))()
+        assert members == ["alice", "bob"]
+        # Anyone may leave a private room; their sockets leave with them.
+        ann = await socket_of(server, "alice", f"room:{town.slug}", "chat")
+        assert (await request(ann, "chat", "leave_room", {"room": town.slug}))["ok"]
+        assert await ws_expect(ann, f"room:{town.slug}", "removed", timeout=2) == {"room": town.slug}
+        for ws in (carol, bob, ann):
+            await ws.close()
+
+
+# --- 2. No existence oracle
+
+
+async def test_2_private_rooms_and_conversations_of_others_answer_like_rooms_that_do_not_exist(amake_user, amake_room):
+    from chat import services
+
+    alice = await amake_user("alice", password=PASSWORD)
+    await amake_user("bob", password=PASSWORD)
+    await amake_user("eve", password=PASSWORD)
+    await amake_room("secret", kind="private", members=[alice])
+    dm, _ = await database_sync_to_async(services.dm_open)(user=alice, username="bob")
+    assert re.fullmatch(r"dm-[0-9a-f]{16}", dm.slug)  # random: the slug says nothing of who talks
+    with DaphneServer(HUB_ROOM_OPEN_RATE="3/1h") as server:
+        eve = await socket_of(server, "eve", "chat")
+        answers = [(await request(eve, f"room:{slug}", "join"))["error"] for slug in ("secret", dm.slug, "nope")]
+        assert [a["code"] for a in answers] == ["not_found"] * 3
+        assert [a["message"] for a in answers] == [f"No room {slug!r}." for slug in ("secret", dm.slug, "nope")]
+        page = Browserless(server.url).login("eve", PASSWORD)
+        for path in ("/chat/secret/", f"/chat/{dm.slug}/", "/chat/nope/"):
+            with pytest.raises(Exception) as refused:
+                await asyncio.to_thread(page.get, path)
+            assert getattr(refused.value, "code", None) == 404
+        # Unknown usernames: one answer, whichever names are unknown, and every try counts.
+        unknown = [(await request(eve, "chat", event, payload))["error"] for event, payload in (
+            ("open_dm", {"username": "ghost"}), ("create", {"name": "X", "members": ["bob", "ghost"]}))]
+        assert {(e["code"], e["message"]) for e in unknown} == {("not_found", "One or more of those users cannot be found.")}
+        assert (await request(eve, "chat", "open_dm", {"username": "bob"}))["ok"]  # the third try
+        assert (await request(eve, "chat", "open_dm", {"username": "alice"}))["error"]["code"] == "rate_limited"
+        await eve.close()
+
+
+# --- 3. (chat's part) edits and deletes count against the send rate
+
+
+async def test_3_edits_and_deletes_count_against_the_chat_rate(amake_user, amake_room):
+    await amake_user("alice", password=PASSWORD)
+    await amake_room("lounge")
+    with DaphneServer(HUB_CHAT_RATE="3/30s") as server:
+        ws = await socket_of(server, "alice", "room:lounge")
+        message = (await request(ws, "room:lounge", "send", {"body": "one"}))["data"]["message"]
+        assert (await request(ws, "room:lounge", "edit", {"id": message["id"], "body": "two"}))["ok"]
+        assert (await request(ws, "room:lounge", "edit", {"id": message["id"], "body": "three"}))["ok"]
+        refused = await request(ws, "room:lounge", "edit", {"id": message["id"], "body": "four"})
+        assert refused["error"]["code"] == "rate_limited"
+        assert (await request(ws, "room:lounge", "delete", {"id": message["id"]}))["error"]["code"] == "rate_limited"
+        await ws.close()
+
+
+# --- 4. Privileges follow the user, not the handshake
+
+
+async def test_4_rights_taken_away_end_at_once_on_open_sockets(amake_user, amake_room):
+    from django.contrib.auth.models import Group, Permission
+
+    mod, alice = await amake_user("mod", password=PASSWORD, is_staff=True), await amake_user("alice", password=PASSWORD)
+    await amake_room("lounge")
+
+    def make_moderator():
+        group = Group.objects.create(name="moderators")
+        group.permissions.add(*Permission.objects.filter(
+            codename__in=["add_announcement", "change_message", "delete_message"]))
+        mod.groups.add(group)
+        return group
+
+    group = await database_sync_to_async(make_moderator)()
+    with DaphneServer() as server:
+        m = await socket_of(server, "mod", "room:lounge", "announcements")
+        a = await socket_of(server, "alice", "room:lounge")
+        message = (await request(a, "room:lounge", "send", {"body": "spam"}))["data"]["message"]
+        edited = (await request(m, "room:lounge", "edit", {"id": message["id"], "body": "[removed]"}))["data"]
+        assert edited["message"]["edited_by"]["username"] == "mod"  # a moderator's edit says so
+        assert (await request(m, "announcements", "publish", {"title": "t", "body": "b"}))["ok"]
+        await database_sync_to_async(group.permissions.clear)()  # taken away in the admin, say
+        await asyncio.sleep(0)
+        for attempt in range(20):  # the push makes the socket re-read the user: within 2 s
+            refusal = await request(m, "announcements", "publish", {"title": "t2", "body": "b"})
+            if not refusal["ok"]:
+                break
+            await asyncio.sleep(0.1)
+        assert refusal["error"]["code"] == "forbidden"
+        assert (await request(m, "room:lounge", "delete", {"id": message["id"]}))["error"]["code"] == "forbidden"
+        # Deactivated: every open socket closes 4401 at once, not at the next periodic session check.
+        mod_user = await database_sync_to_async(type(mod).objects.get)(username="mod")
+        mod_user.is_active = False
+        await database_sync_to_async(mod_user.save)()
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            async with asyncio.timeout(2):
+                while True:
+                    await m.recv()
+        assert closed.value.rcvd.code == 4401
+        await a.close()
+
+
+async def test_4_a_password_change_closes_the_other_sessions_sockets(amake_user):
+    alice = await amake_user("alice", password=PASSWORD)
+    with DaphneServer() as server:
+        other_session = await socket_of(server, "alice")
+        await request(other_session, "hub", "heartbeat")  # answered once the socket's setup finished
+        alice.set_password("a-new-Password-4711")
+        await database_sync_to_async(alice.save)()
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            async with asyncio.timeout(2):
+                while True:
+                    json.loads(await other_session.recv())
+        assert closed.value.rcvd.code == 4401
