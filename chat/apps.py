@@ -1,4 +1,5 @@
-"""The chat app: registers the `chat` and `room:*` topics and its UI (the lobby, the room page's modules)."""
+"""The chat app: registers the `chat` and `room:*` topics, its UI (the lobby, the room page's modules), and
+forgetting a deleted user's typing slots."""
 
 from django.apps import AppConfig
 
@@ -12,6 +13,11 @@ class ChatConfig(AppConfig):
 
         register("chat", ChatTopic)
         register("room:*", RoomTopic)
+
+        from chat.services import typing_forget
+        from hub import retention
+
+        retention.on_user_deleted("chat", typing_forget)
 
         from chat.ui import template_context
         from hub import ui

@@ -21,7 +21,7 @@ from hub import app_settings as hub_settings
 from hub.errors import BadRequest, Forbidden, Internal, NotFound
 from hub.push import apush_to_topic, push_each, push_to_topic, push_to_users, topic_group
 from hub.rates import limit
-from hub.redis import get_async_redis, key
+from hub.redis import delete_matching, get_async_redis, key
 from hub.users import unknown_usernames, user_dict, users_by_username
 from presence import api as presence
 
@@ -324,3 +324,8 @@ async def typing_relay(*, room, user, typing, conn_id):
     slot = key("typing", room.pk, user.pk, int(time.time() * app_settings.TYPING_RELAYS_PER_SEC))
     if await get_async_redis().set(slot, 1, nx=True, px=2000):
         await apush_to_topic(room.topic, "typing", {"user": user_dict(user), "typing": typing}, exclude_conn=conn_id)
+
+
+def typing_forget(*, user_id):
+    """A deleted user's typing slots go with them (they expire within 2 s anyway)."""
+    delete_matching("typing", "*", user_id, "*")

@@ -6,7 +6,7 @@ processes' entries age out by score, so a crash never locks a user out.
 
 import time
 
-from hub.redis import get_async_redis, key
+from hub.redis import get_async_redis, get_sync_redis, key
 
 # KEYS[1] user's set; ARGV: conn, now, expiry. Returns the count including this socket.
 _REGISTER = """
@@ -35,3 +35,8 @@ async def refresh(user_id, conn_id, ttl_s):
 
 async def unregister(user_id, conn_id):
     await get_async_redis().zrem(_key(user_id), conn_id)
+
+
+def forget_user(user_id):
+    """Drop a deleted user's socket count (sync; their sockets are being closed)."""
+    get_sync_redis().delete(_key(user_id))
