@@ -198,7 +198,8 @@ def user_forget(*, user_id):
         if change.kind == "leave":
             by_set.setdefault((change.set_name, change.event), []).append(presence_entry(change.user, "offline"))
     for (set_name, event), leaves in by_set.items():
-        push_to_topic(set_name, event, {"joins": [], "leaves": leaves, "updates": []})
+        # At once: this already runs after the deletion's commit (hub.retention waits for it).
+        push_to_topic(set_name, event, {"joins": [], "leaves": leaves, "updates": []}, on_commit=False)
 
 
 def last_seen_record(*, user_ids, at):
