@@ -1,5 +1,5 @@
-"""The chat app: registers the `chat` and `room:*` topics, its UI (the lobby, the room page's modules), and
-forgetting a deleted user's typing slots."""
+"""The chat app: registers the `chat` and `room:*` topics, its UI (the lobby, the room page's modules), the
+blanking of old deleted messages' bodies, and forgetting a deleted user's typing slots."""
 
 from django.apps import AppConfig
 
@@ -14,9 +14,14 @@ class ChatConfig(AppConfig):
         register("chat", ChatTopic)
         register("room:*", RoomTopic)
 
-        from chat.services import typing_forget
+        from chat import app_settings
+        from chat.services import message_body_prune, typing_forget
         from hub import retention
 
+        retention.register(
+            "chat", message_body_prune, done="blanked",
+            what=lambda: f"bodies of messages deleted over {app_settings.DELETED_BODY_RETENTION_DAYS} days ago",
+        )
         retention.on_user_deleted("chat", typing_forget)
 
         from chat.ui import template_context

@@ -46,6 +46,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
+    # When it was deleted: `hub_prune` blanks the body DELETED_BODY_RETENTION_DAYS later (until
+    # then staff can still read it in the admin). `edited_at` is set too, as the protocol shows it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     client_id = models.CharField(max_length=app_settings.CLIENT_ID_MAX_LENGTH, null=True, blank=True)
 
     class Meta:

@@ -7,6 +7,7 @@ one way to do each thing. Bad input raises a hub.errors.HubError subclass.
 import functools
 import re
 import time
+from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
@@ -22,6 +23,7 @@ from hub.errors import BadRequest, Forbidden, Internal, NotFound
 from hub.push import apush_to_topic, push_each, push_to_topic, push_to_users, topic_group
 from hub.rates import limit
 from hub.redis import delete_matching, get_async_redis, key
+from hub.retention import prune_in_batches
 from hub.users import unknown_usernames, user_dict, users_by_username
 from presence import api as presence
 
@@ -291,13 +293,29 @@ def message_delete(*, room, user, message_id):
 
 def _message_change(room, user, message_id, event, **changes):
     message = _changeable(room, user, message_id)
+    now = timezone.now()
+    changes["edited_at"] = now
+    if changes.get("deleted"):
+        changes["deleted_at"] = now  # the body is blanked DELETED_BODY_RETENTION_DAYS later
     with transaction.atomic():
         for field, value in changes.items():
             setattr(message, field, value)
-        message.edited_at = timezone.now()
-        message.save(update_fields=[*changes, "edited_at"])
+        message.save(update_fields=list(changes))
         push_to_topic(room.topic, event, {"message": message_dict(message)})
     return message
+
+
+def message_body_prune(*, now, dry_run=False, batch_size):
+    """Blank the bodies of messages deleted more than DELETED_BODY_RETENTION_DAYS ago, batch by batch.
+
+    The row, its id and its place in the room stay (clients show a deleted message); nothing is
+    pushed, since the protocol never sent a deleted message's body. Returns how many were
+    blanked (with `dry_run`, how many would be, and nothing changes).
+    """
+    stale = selectors.messages_prunable(deleted_before=now - timedelta(days=app_settings.DELETED_BODY_RETENTION_DAYS))
+    if dry_run:
+        return stale.count()
+    return prune_in_batches(stale, batch_size=batch_size, apply=lambda rows: rows.update(body=""))
 
 
 # --- read markers and typing
