@@ -122,6 +122,10 @@ async def test_a_rolled_back_deletion_forgets_nothing(amake_user, amake_room, co
     assert [name for name in redis_traces(bob_id, conns) if "typing" not in name] == [
         name for name in before if "typing" not in name]  # (typing slots expire by themselves)
     await comm.ok("hub", "heartbeat")  # not closed
+    await database_sync_to_async(get_user_model().objects.filter(pk=bob_id).delete)()  # the same, committed
+    assert await comm.expect_close() == protocol.CLOSE_SESSION_ENDED
+    await watcher.expect("presence", "diff", where=left("bob"))
+    assert redis_traces(bob_id, conns) == []
 
 
 async def test_a_user_who_left_just_before_being_deleted_still_leaves(amake_user, connect):
@@ -130,10 +134,12 @@ async def test_a_user_who_left_just_before_being_deleted_still_leaves(amake_user
     watcher = await connect(alice)
     await watcher.ok("presence", "join")
     comm = await connect(bob)
+    conns, bob_id = [comm.hello["payload"]["conn"]], bob.pk
     await watcher.expect("presence", "diff", where=lambda d: "bob" in [u["username"] for u in d["joins"]])
     await comm.disconnect()  # the leave is buffered for up to 250 ms ...
     await database_sync_to_async(bob.delete)()  # ... and bob is gone from Redis before it is sent
     await watcher.expect("presence", "diff", where=left("bob"))
+    assert redis_traces(bob_id, conns) == []  # his last seen, written at that leave, included
 
 
 async def test_a_socket_still_open_cannot_bring_a_deleted_user_back(amake_user, amake_room, connect):
