@@ -38,6 +38,11 @@ class AppSettings:
     """Tries at a free slug when another room takes the same one at the same moment."""
 
     @property
+    def DELETED_BODY_RETENTION_DAYS(self):
+        """HUB_DELETED_BODY_RETENTION_DAYS: `hub_prune` blanks a deleted message's body this long after."""
+        return settings.HUB_DELETED_BODY_RETENTION_DAYS
+
+    @property
     def SEND_RATE(self):
         """HUB_CHAT_RATE: chat writes (sends, edits, deletes) per user in any window of that length, as COUNT/SECONDS."""
         return settings.HUB_CHAT_RATE

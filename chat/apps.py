@@ -1,4 +1,5 @@
-"""The chat app: registers the `chat` and `room:*` topics and its UI (the lobby, the room page's modules)."""
+"""The chat app: registers the `chat` and `room:*` topics, its UI (the lobby, the room page's modules), the
+blanking of old deleted messages' bodies, and forgetting a deleted user's typing slots."""
 
 from django.apps import AppConfig
 
@@ -19,6 +20,16 @@ class ChatConfig(AppConfig):
         from chat.signals import membership_ended
 
         post_delete.connect(membership_ended, sender=Membership, dispatch_uid="chat.membership_ended")
+
+        from chat import app_settings
+        from chat.services import message_body_prune, typing_forget
+        from hub import retention
+
+        retention.register(
+            "chat", message_body_prune, done="blanked",
+            what=lambda: f"bodies of messages deleted over {app_settings.DELETED_BODY_RETENTION_DAYS} days ago",
+        )
+        retention.on_user_deleted("chat", typing_forget)
 
         from chat.ui import template_context
         from hub import ui

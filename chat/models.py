@@ -56,6 +56,9 @@ class Message(models.Model):
     # Who last changed it, when that was not its author (a moderator); shown on the wire.
     edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
+    # When it was deleted: `hub_prune` blanks the body DELETED_BODY_RETENTION_DAYS later (until
+    # then staff can still read it in the admin). `edited_at` is set too, as the protocol shows it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     client_id = models.CharField(max_length=app_settings.CLIENT_ID_MAX_LENGTH, null=True, blank=True)
 
     class Meta:

@@ -113,3 +113,8 @@ def message_get(*, room, message_id):
 
 def message_by_client_id(*, room, author, client_id):
     return _messages(room).filter(author=author, client_id=client_id).first()
+
+
+def messages_prunable(*, deleted_before):
+    """Messages deleted before that time whose body is still stored: what `message_body_prune` blanks."""
+    return Message.objects.filter(deleted=True, deleted_at__lt=deleted_before).exclude(body="")

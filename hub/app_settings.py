@@ -28,6 +28,13 @@ class AppSettings:
     SHUTDOWN_GRACE_SECS = 2.0
     """At shutdown, how long closed sockets get to run their disconnect before being cancelled."""
 
+    # --- retention (manage.py hub_prune)
+    PRUNE_BATCH_SIZE = 500
+    """Rows one pruning transaction changes at most (`hub_prune --batch-size`): short enough that
+    the server's writes never wait long on SQLite's one write lock."""
+    PRUNE_LOCK_SECS = 3600
+    """How long a running hub_prune keeps others from starting (a killed one frees it after this)."""
+
     @property
     def USERNAME_MAX_LENGTH(self):
         """The user model's username length (150 for Django's User): longer names cannot exist."""

@@ -1,4 +1,5 @@
-"""The hub app: closes a session's sockets on logout, and makes a user's sockets re-read them when their rights change."""
+"""The hub app: closes a session's sockets on logout, makes a user's sockets re-read them when their rights
+change, and forgets a deleted user's live state."""
 
 from django.apps import AppConfig
 
@@ -11,9 +12,9 @@ class HubConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
         from django.contrib.auth.signals import user_logged_out
-        from django.db.models.signals import m2m_changed, post_save, pre_delete
+        from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
-        from hub import signals
+        from hub import retention, signals
 
         user_logged_out.connect(signals.close_sockets_on_logout, dispatch_uid="hub.close_sockets_on_logout")
         user_model = get_user_model()
@@ -26,3 +27,4 @@ class HubConfig(AppConfig):
         m2m_changed.connect(signals.group_permissions_changed, sender=Group.permissions.through,
                             dispatch_uid="hub.group_permissions_changed")
         pre_delete.connect(signals.group_deleted, sender=Group, dispatch_uid="hub.group_deleted")
+        post_delete.connect(retention.user_deleted, sender=user_model, dispatch_uid="hub.retention.user_deleted")

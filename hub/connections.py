@@ -10,7 +10,7 @@ import time
 
 from hub import app_settings, lifecycle, protocol
 from hub.push import session_group, user_group
-from hub.redis import get_async_redis, key
+from hub.redis import get_async_redis, get_sync_redis, key
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +61,8 @@ async def refresh(user_id, conn_id, ttl_s):
 
 async def unregister(user_id, conn_id):
     await get_async_redis().zrem(_key(user_id), conn_id)
+
+
+def forget_user(user_id):
+    """Drop a deleted user's socket count (sync; their sockets are being closed)."""
+    get_sync_redis().delete(_key(user_id))

@@ -4,7 +4,7 @@ import re
 import uuid
 
 from hub.errors import RateLimited
-from hub.redis import get_async_redis, key
+from hub.redis import delete_matching, get_async_redis, key
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smh]?)\s*$")
 _UNIT_SECS = {"": 1, "s": 1, "m": 60, "h": 3600}
@@ -53,3 +53,8 @@ async def hit(bucket, user_id, rate):
     wait = float(await get_async_redis().eval(_HIT, 1, key("rate", bucket, user_id), limit, window_s,
                                               uuid.uuid4().hex))
     return max(0.001, wait) if wait > 0 else 0
+
+
+def forget_user(user_id):
+    """Drop a deleted user's logs of every bucket (sync; buckets are the apps' names, so found by SCAN)."""
+    delete_matching("rate", "*", user_id)

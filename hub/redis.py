@@ -5,6 +5,7 @@ client is cached per loop; the sync client's pool is thread-safe and shared.
 """
 
 import asyncio
+import re
 import weakref
 
 import redis
@@ -15,11 +16,31 @@ MAX_CONNECTIONS = 64
 POOL_WAIT_SECS = 20
 _async_clients = weakref.WeakKeyDictionary()
 _sync_client = None
+_GLOB_SPECIAL = re.compile(r"[*?\[\]\\]")
 
 
 def key(*parts):
     """A namespaced Redis key: `hub:<part>:<part>` (prefix from HUB_REDIS_PREFIX)."""
     return ":".join([settings.HUB_REDIS_PREFIX, *map(str, parts)])
+
+
+def delete_matching(*parts):
+    """Delete every key `key(*parts)` matches, where a part "*" stands for any text (sync; SCAN, not KEYS).
+
+    SCAN walks the whole keyspace in small steps without blocking Redis: for rare work such
+    as forgetting a deleted user, never for a request.
+    """
+    pattern = ":".join(part if part == "*" else _GLOB_SPECIAL.sub(r"\\\g<0>", str(part))
+                       for part in (settings.HUB_REDIS_PREFIX, *parts))
+    client = get_sync_redis()
+    batch = []
+    for name in client.scan_iter(match=pattern, count=1000):
+        batch.append(name)
+        if len(batch) == 500:
+            client.unlink(*batch)
+            batch.clear()
+    if batch:
+        client.unlink(*batch)
 
 
 def get_async_redis():

@@ -194,6 +194,18 @@ for _rate_setting in ("HUB_CHAT_RATE", "HUB_FRAME_RATE", "HUB_ROOM_OPEN_RATE"):
 HUB_MAX_SOCKETS_PER_USER = env.int("HUB_MAX_SOCKETS_PER_USER", default=20)
 HUB_SESSION_CHECK_SECS = env.int("HUB_SESSION_CHECK_SECS", default=60)
 
+
+# --- Retention (manage.py hub_prune): whole days, 0 meaning "at the next run".
+def _env_days(name, default):
+    text = env.str(name, default=str(default)).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > 36500:
+        raise ImproperlyConfigured(f"{name} must be a whole number of days from 0 to 36500, not {text!r}")
+    return int(text)
+
+
+HUB_NOTIFICATION_RETENTION_DAYS = _env_days("HUB_NOTIFICATION_RETENTION_DAYS", 90)
+HUB_DELETED_BODY_RETENTION_DAYS = _env_days("HUB_DELETED_BODY_RETENTION_DAYS", 30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -5,6 +5,8 @@
 
 from datetime import timedelta
 
+from django.conf import settings
+
 
 class AppSettings:
     NOTIFICATION_LEVELS = ("info", "success", "warning", "error")
@@ -31,6 +33,11 @@ class AppSettings:
     """Active announcements a join answers with (the newest)."""
     PAGE_SIZE = 25
     """Notifications per page of /notifications/."""
+
+    @property
+    def NOTIFICATION_RETENTION_DAYS(self):
+        """HUB_NOTIFICATION_RETENTION_DAYS: `hub_prune` deletes read notifications created longer ago."""
+        return settings.HUB_NOTIFICATION_RETENTION_DAYS
 
 
 _app_settings = AppSettings()

@@ -1,4 +1,5 @@
-"""The notifications app: registers the `notifications` and `announcements` topics and its UI (bell, banners, toasts)."""
+"""The notifications app: registers the `notifications` and `announcements` topics, its UI (bell, banners,
+toasts) and the pruning of old read notifications."""
 
 from django.apps import AppConfig
 
@@ -12,6 +13,15 @@ class NotificationsConfig(AppConfig):
 
         register("notifications", NotificationsTopic)
         register("announcements", AnnouncementsTopic)
+
+        from hub import retention
+        from notifications import app_settings
+        from notifications.services import notification_prune
+
+        retention.register(
+            "notifications", notification_prune, done="deleted",
+            what=lambda: f"read notifications older than {app_settings.NOTIFICATION_RETENTION_DAYS} days",
+        )
 
         from hub import ui
 

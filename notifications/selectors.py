@@ -25,6 +25,11 @@ def notification_unread_counts(*, user_ids):
     return counts
 
 
+def notifications_prunable(*, created_before):
+    """Read notifications created before that time: what `notification_prune` deletes."""
+    return Notification.objects.filter(unread=False, created_at__lt=created_before)
+
+
 def notifications_since(*, user, since):
     """Up to SINCE_LIMIT notifications after id `since`, oldest first, and whether there were more."""
     return rows_after(_base(user), since=since, limit=app_settings.SINCE_LIMIT)

@@ -6,7 +6,7 @@ code passed the wrong kind of object.
 """
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from hub.errors import BadRequest, Forbidden
 from hub.push import push_each, push_to_topic, push_to_users
+from hub.retention import prune_in_batches
 from notifications import app_settings, selectors
 from notifications.models import Announcement, AnnouncementDismissal, Notification, validate_notification_url
 from notifications.serializers import announcement_dict, notification_dict
@@ -135,6 +136,19 @@ def notification_mark_all_read(*, user):
         Notification.objects.filter(recipient=user, unread=True).update(unread=False)
         push_to_users([user.pk], NOTIFICATIONS_TOPIC, "unread", {"unread": 0, "read_ids": "all"})
     return 0
+
+
+def notification_prune(*, now, dry_run=False, batch_size):
+    """Delete read notifications older than NOTIFICATION_RETENTION_DAYS, batch by batch; unread ones stay.
+
+    Returns how many were deleted (with `dry_run`, how many would be, and nothing changes).
+    Nobody is pushed anything: a client shows only the newest ones and resumes after ids it has.
+    """
+    stale = selectors.notifications_prunable(
+        created_before=now - timedelta(days=app_settings.NOTIFICATION_RETENTION_DAYS))
+    if dry_run:
+        return stale.count()
+    return prune_in_batches(stale, batch_size=batch_size, apply=lambda rows: rows.delete()[0])
 
 
 # --- announcements

@@ -19,6 +19,9 @@ class AppSettings:
     """Expired connections removed per sweep script call."""
     SWEEP_MAX_BATCHES = 20
     """Batches per sweep run (10,000 dead connections); the next run goes on."""
+    DELETED_USER_BLOCK_SECS = 3600
+    """After a user is deleted, how long Redis refuses to track them again: longer than any socket of
+    theirs can stay open (the close push ends them at once; the session re-check within 300 s)."""
 
 
 _app_settings = AppSettings()

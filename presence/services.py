@@ -14,7 +14,7 @@ from django.utils import timezone
 from hub import app_settings as hub_settings
 from hub.payload import get_choice
 from hub.protocol import iso
-from hub.push import apush_to_topic
+from hub.push import apush_to_topic, push_to_topic
 from hub.users import user_dict, users_by_username
 from presence import app_settings, selectors, store
 from presence.models import LastSeen
@@ -52,13 +52,16 @@ class Coalescer:
     server may be published after the same user's re-join on another, and only the
     current state is right whatever order the diffs arrive in. For the same reason a
     user who came and went within one window gets a leave, not silence: a socket that
-    joined mid-window has them in its join reply.
+    joined mid-window has them in its join reply. A user deleted within the window is
+    offline with no USER record left in Redis: their leave is told with the USER the
+    leave itself carried, or they would stay online on everyone's screen.
     """
 
     def __init__(self):
         self.pending = {}  # set name -> {user id: first change kind in this window}
         self.events = {}  # set name -> push event name
         self.last_seen = {}  # user id -> ISO of a site-set leave in this window
+        self.left = {}  # user id -> USER of a leave in this window (for when Redis no longer has it)
         self.flusher = None
         self.window_s = app_settings.COALESCE_SECS
 
@@ -68,6 +71,8 @@ class Coalescer:
             self.events[change.set_name] = change.event
             if change.last_seen:
                 self.last_seen[change.user_id] = change.last_seen
+            if change.kind == "leave" and change.user:
+                self.left[change.user_id] = change.user
         if self.pending and (self.flusher is None or self.flusher.done()):
             self.flusher = asyncio.ensure_future(self._flush_later())
 
@@ -80,13 +85,14 @@ class Coalescer:
     async def flush(self):
         pending, self.pending = self.pending, {}
         last_seen, self.last_seen = self.last_seen, {}
+        left, self.left = self.left, {}
         # In a storm (a deploy's reconnects) every window is one frame to every socket of the
         # set, so frames cost O(sockets) per window: stretch the window while diffs are big.
         storm = max((len(users) for users in pending.values()), default=0) >= app_settings.STORM_ENTRIES
         self.window_s = app_settings.STORM_COALESCE_SECS if storm else app_settings.COALESCE_SECS
         for set_name, users in pending.items():
             try:
-                diff = await diff_for(set_name, users, last_seen)
+                diff = await diff_for(set_name, users, last_seen, left)
                 if any(diff.values()):
                     event = self.events.get(set_name, "presence")
                     await apush_to_topic(set_name, event, diff)
@@ -94,8 +100,11 @@ class Coalescer:
                 logger.warning("could not push a presence diff for %s", set_name, exc_info=True)
 
 
-async def diff_for(set_name, first_kinds, last_seen):
-    """{"joins", "leaves", "updates"} for users that changed: their state in Redis now."""
+async def diff_for(set_name, first_kinds, last_seen, left=None):
+    """{"joins", "leaves", "updates"} for users that changed: their state in Redis now.
+
+    `left`: {user id: USER} of leaves seen in the window, for users Redis has no record of now.
+    """
     diff = {"joins": [], "leaves": [], "updates": []}
     states = await store.states(set_name, list(first_kinds))
     gone = [uid for uid, (_, status, _) in states.items() if status == "offline"]
@@ -103,6 +112,8 @@ async def diff_for(set_name, first_kinds, last_seen):
         missing = [uid for uid in gone if uid not in last_seen]
         last_seen = {**last_seen, **await store.last_seen(missing)}
     for uid, (user, status, metas) in states.items():
+        if not user and status == "offline":
+            user = (left or {}).get(uid)  # deleted since they left (presence.services.user_forget)
         if not user:
             continue  # Redis lost the user's record (a restart): nothing to say about them
         if status == "offline":
@@ -171,6 +182,24 @@ async def presence_query(*, usernames):
         presence_entry(user_dict(user), statuses[user.pk], seen.get(user.pk))
         for user in sorted(users, key=lambda u: u.username)
     ]
+
+
+def user_forget(*, user_id):
+    """A deleted user: out of every presence set at once (a leave to whoever sees them), and out of Redis.
+
+    Runs after the deletion commits (hub.retention.on_user_deleted), in sync code, before the
+    user's sockets are closed: their own cleanup then finds nothing left to leave. The leaves
+    go straight out, one push per set, not through a process's coalescer (there may be no
+    event loop here); a coalescer still holding a change of theirs finds them gone and says nothing.
+    """
+    changes = store.purge_user(user_id, block_s=app_settings.DELETED_USER_BLOCK_SECS)
+    by_set = {}
+    for change in changes:
+        if change.kind == "leave":
+            by_set.setdefault((change.set_name, change.event), []).append(presence_entry(change.user, "offline"))
+    for (set_name, event), leaves in by_set.items():
+        # At once: this already runs after the deletion's commit (hub.retention waits for it).
+        push_to_topic(set_name, event, {"joins": [], "leaves": leaves, "updates": []}, on_commit=False)
 
 
 def last_seen_record(*, user_ids, at):

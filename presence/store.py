@@ -4,7 +4,8 @@ Every update is one Lua script (atomic across server processes) and returns the
 user-level changes it caused: a user joins a set with their first connection, leaves
 with their last, and is `away` when every connection of theirs in the set says away.
 Costs: a heartbeat is one ZSCORE + ZADD; track/untrack are O(the user's connections);
-listing a set is O(its users); a sweep is O(expired connections).
+listing a set is O(its users); a sweep is O(expired connections); purging a deleted
+user is O(sets ever used + their connections).
 """
 
 import hashlib
@@ -12,7 +13,7 @@ import json
 
 from redis.exceptions import NoScriptError
 
-from hub.redis import get_async_redis, key
+from hub.redis import get_async_redis, get_sync_redis, key
 from presence import app_settings
 
 # Keys (all under HUB_REDIS_PREFIX, see docs/architecture.md):
@@ -25,6 +26,7 @@ from presence import app_settings
 #   p:user             hash  user id -> USER JSON (so listing needs no database)
 #   p:event            hash  set -> the push event name of its diffs
 #   p:lastseen         hash  user id -> ISO time of the last leave of the site set
+#   p:gone:<uid>       string, set for a while once the user is deleted: they cannot be tracked again
 #   p:sweep-lock       string, held by the process sweeping now
 #
 # Expiry scores use Redis's own clock (TIME), so servers on machines whose clocks
@@ -96,6 +98,9 @@ end
 # ARGV: set, conn, uid, status, ttl seconds, user json, meta json ('' for none), event
 _TRACK = _COMMON + """
 local s, conn, uid, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+-- A socket of a deleted user may still be open for a moment (the close push is on its way,
+-- or it was connecting as the user went): it must not bring their name back into Redis.
+if redis.call('EXISTS', P .. ':gone:' .. uid) == 1 then return out end
 local before = agg(s, uid)
 redis.call('HSET', ukey(s, uid), conn, status)
 redis.call('SADD', P .. ':csets:' .. conn, s)
@@ -182,6 +187,43 @@ table.insert(out, 1, #expired)
 return out
 """
 
+# ARGV: uid, seconds to refuse tracking them again -> the changes (leaves)
+# Finds the user's connections through the sets they are in: O(sets ever used) HEXISTS
+# calls, for an operation as rare as deleting a user, rather than a reverse index that
+# every track and forget would have to keep up.
+_PURGE = _COMMON + """
+local uid = ARGV[1]
+local conns, seen, sets = {}, {}, {}
+for _, s in ipairs(redis.call('HKEYS', P .. ':event')) do
+  if redis.call('HEXISTS', P .. ':s:' .. s .. ':status', uid) == 1 then
+    table.insert(sets, {s, agg(s, uid)})
+    for _, conn in ipairs(redis.call('HKEYS', ukey(s, uid))) do
+      if not seen[conn] then seen[conn] = true; table.insert(conns, conn) end
+    end
+  end
+end
+-- One leave per set, as the sweep reports net changes: not an update to away on the way out.
+quiet = true
+for _, conn in ipairs(conns) do forget(conn) end
+quiet = false
+for _, pair in ipairs(sets) do
+  local after = agg(pair[1], uid)
+  emit(pair[1], uid, change(pair[2], after), after)
+end
+redis.call('HDEL', P .. ':user', uid)
+redis.call('HDEL', P .. ':lastseen', uid)
+redis.call('SET', P .. ':gone:' .. uid, 1, 'EX', tonumber(ARGV[2]))
+return out
+"""
+
+# ARGV: ISO time, uids... (users deleted meanwhile are skipped)
+_REMEMBER = """
+local P = KEYS[1]
+for i = 2, #ARGV do
+  if redis.call('EXISTS', P .. ':gone:' .. ARGV[i]) == 0 then redis.call('HSET', P .. ':lastseen', ARGV[i], ARGV[1]) end
+end
+"""
+
 # ARGV: set -> [flat status hash, USER JSON per user, metas JSON per user (only if the set has meta)]
 _LIST = _COMMON + """
 local s = ARGV[1]
@@ -246,16 +288,29 @@ def _changes(flat):
 _SHA = {}
 
 
-async def _run(script, *args):
-    """EVALSHA (the script body travels once per Redis server), EVAL when Redis lost it."""
+def _sha(script):
     sha = _SHA.get(script)
     if sha is None:
         sha = _SHA[script] = hashlib.sha1(script.encode()).hexdigest()
+    return sha
+
+
+async def _run(script, *args):
+    """EVALSHA (the script body travels once per Redis server), EVAL when Redis lost it."""
     client = get_async_redis()
     try:
-        return await client.evalsha(sha, 1, _prefix(), *args)
+        return await client.evalsha(_sha(script), 1, _prefix(), *args)
     except NoScriptError:
         return await client.eval(script, 1, _prefix(), *args)
+
+
+def _run_sync(script, *args):
+    """_run() for sync code (a user's deletion, after its commit)."""
+    client = get_sync_redis()
+    try:
+        return client.evalsha(_sha(script), 1, _prefix(), *args)
+    except NoScriptError:
+        return client.eval(script, 1, _prefix(), *args)
 
 
 def _json(value):
@@ -297,6 +352,16 @@ async def sweep(now=None, batch=None):
     """
     flat = await _run(_SWEEP, "" if now is None else repr(float(now)), batch or app_settings.SWEEP_BATCH)
     return int(flat[0]), _changes(flat[1:])
+
+
+def purge_user(user_id, *, block_s):
+    """Remove a deleted user from Redis: every connection of theirs, their USER record and last-seen.
+
+    Sync (it runs after the deletion commits, from whatever deleted the user). Returns
+    the leaves it caused; for `block_s` seconds the user cannot be tracked again and no
+    last-seen is written for them, so a socket of theirs still open cannot bring them back.
+    """
+    return _changes(_run_sync(_PURGE, user_id, int(block_s)))
 
 
 async def acquire_sweep_lock(token, ttl_ms):
@@ -341,7 +406,7 @@ async def statuses(set_name, user_ids):
 async def remember_last_seen(user_ids, iso):
     """Cache the last-seen time of users who just left the site set."""
     if user_ids:
-        await get_async_redis().hset(f"{_prefix()}:lastseen", mapping={uid: iso for uid in user_ids})
+        await _run(_REMEMBER, iso, *user_ids)
 
 
 async def last_seen(user_ids):

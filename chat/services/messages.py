@@ -3,6 +3,7 @@
 import functools
 import re
 import time
+from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
@@ -17,7 +18,8 @@ from hub import app_settings as hub_settings
 from hub.errors import BadRequest, Forbidden, NotFound
 from hub.push import apush_to_topic, push_to_topic, push_to_users
 from hub.rates import limit
-from hub.redis import get_async_redis, key
+from hub.redis import delete_matching, get_async_redis, key
+from hub.retention import prune_in_batches
 from hub.users import user_dict, users_by_username
 from presence import api as presence
 
@@ -167,15 +169,30 @@ def message_delete(*, room, user, message_id):
 
 def _message_change(room, user, message_id, event, permission, **changes):
     message = _changeable(room, user, message_id, permission)
+    now = timezone.now()
+    # A moderator's change is shown as theirs; the author's own clears the mark.
+    changes.update(edited_at=now, edited_by=None if user.pk == message.author_id else user)
+    if changes.get("deleted"):
+        changes["deleted_at"] = now  # the body is blanked DELETED_BODY_RETENTION_DAYS later
     with transaction.atomic():
         for field, value in changes.items():
             setattr(message, field, value)
-        message.edited_at = timezone.now()
-        # A moderator's change is shown as theirs; the author's own clears the mark.
-        message.edited_by = None if user.pk == message.author_id else user
-        message.save(update_fields=[*changes, "edited_at", "edited_by"])
+        message.save(update_fields=list(changes))
         push_to_topic(room.topic, event, {"message": message_dict(message)})
     return message
+
+
+def message_body_prune(*, now, dry_run=False, batch_size):
+    """Blank the bodies of messages deleted more than DELETED_BODY_RETENTION_DAYS ago, batch by batch.
+
+    The row, its id and its place in the room stay (clients show a deleted message); nothing is
+    pushed, since the protocol never sent a deleted message's body. Returns how many were
+    blanked (with `dry_run`, how many would be, and nothing changes).
+    """
+    stale = selectors.messages_prunable(deleted_before=now - timedelta(days=app_settings.DELETED_BODY_RETENTION_DAYS))
+    if dry_run:
+        return stale.count()
+    return prune_in_batches(stale, batch_size=batch_size, apply=lambda rows: rows.update(body=""))
 
 
 # --- read markers and typing
@@ -216,3 +233,8 @@ def room_history(*, room, user, before, limit):
     """`limit` messages before id `before` (or the newest), oldest first, for someone still allowed to read them."""
     _require_member(room, user)
     return selectors.messages_before(room=room, before=before, limit=limit)[0]
+
+
+def typing_forget(*, user_id):
+    """A deleted user's typing slots go with them (they expire within 2 s anyway)."""
+    delete_matching("typing", "*", user_id, "*")

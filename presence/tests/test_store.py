@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from hub.redis import get_async_redis
+from hub.redis import get_async_redis, key
 from presence import services, store
 from tests.communicator import close_async_clients
 
@@ -121,3 +121,27 @@ async def test_listing_a_large_set_returns_everyone_once():
     assert sorted(u["id"] for u in listed) == list(range(100, 1_200))
     assert {u["status"] for u in listed if u["id"] % 2} == {"away"}
     assert all(set(u) == {"id", "username", "display_name", "status", "last_seen"} for u in listed)
+
+
+async def test_purging_a_user_forgets_them_and_keeps_them_out_for_a_while():
+    """A deleted user: one leave per set, no USER record or last seen left, and tracking them again is refused."""
+    await store.track("presence", "a1", user=ALICE, status="online", ttl_s=60)
+    await store.track("room:x", "a1", user=ALICE, status="online", ttl_s=60, meta={"tool": "pen"})
+    await store.track("presence", "a2", user=ALICE, status="away", ttl_s=60)
+    await store.track("presence", "b1", user=BOB, status="online", ttl_s=60)
+    await store.remember_last_seen([1, 2], "2030-01-01T00:00:00Z")
+    changes = store.purge_user(1, block_s=60)
+    assert sorted(kinds(changes)) == [("presence", 1, "leave", "offline"), ("room:x", 1, "leave", "offline")]
+    assert all(c.user == ALICE for c in changes)
+    redis = get_async_redis()
+    assert await redis.hget(key("p", "user"), 1) is None and await redis.hget(key("p", "lastseen"), 1) is None
+    assert await redis.hgetall(key("p", "s", "room:x", "meta")) == {}
+    assert await redis.hkeys(key("p", "cuid")) == [b"b1"]
+    assert [u["id"] for u in await store.list_set("presence")] == [2]
+    # A socket of theirs still open (its close on the way) cannot bring them back.
+    assert await store.track("presence", "a3", user=ALICE, status="online", ttl_s=60) == []
+    await store.remember_last_seen([1, 2], "2030-01-02T00:00:00Z")
+    assert await store.last_seen([1, 2]) == {2: "2030-01-02T00:00:00Z"}
+    assert await redis.hget(key("p", "user"), 1) is None and await store.list_set("room:x") == []
+    assert 0 < await redis.ttl(key("p", "gone", 1)) <= 60
+    assert store.purge_user(1, block_s=60) == []  # again: nothing more to do

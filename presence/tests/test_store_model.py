@@ -4,10 +4,14 @@ The model is the rule of the issue, written plainly: a user is in a set while an
 connections is tracked there; `away` only when every one of those connections says away.
 Each operation's reported changes (join / leave / update) must be exactly the difference
 in that rule before and after it, and listing a set must match the model at every step.
+A deleted user (`purge`) leaves every set at once, Redis keeps nothing of them, and no
+later operation brings them back.
 """
 
 import asyncio
 import time
+
+from hub.redis import key
 
 from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
@@ -32,12 +36,14 @@ operations = st.lists(st.one_of(
     st.tuples(st.just("forget"), conn_ids),
     st.tuples(st.just("touch"), conn_ids),
     st.tuples(st.just("crash")),
+    st.tuples(st.just("purge"), st.sampled_from(list(USERS))),
 ), min_size=1, max_size=30)
 
 
 class Model:
     def __init__(self):
         self.tracked = {}  # (set, conn) -> status
+        self.gone = set()  # deleted users
 
     def user_status(self, set_name, uid):
         mine = [status for (s, conn), status in self.tracked.items() if s == set_name and conn.startswith(f"{uid}-")]
@@ -52,7 +58,8 @@ class Model:
         kind, *args = op
         if kind == "track":
             set_name, conn, status = args
-            self.tracked[(set_name, conn)] = status
+            if int(conn.split("-")[0]) not in self.gone:
+                self.tracked[(set_name, conn)] = status
         elif kind == "untrack":
             self.tracked.pop(tuple(args), None)
         elif kind == "set_status":
@@ -64,6 +71,9 @@ class Model:
             self.tracked = {key: v for key, v in self.tracked.items() if key[1] != args[0]}
         elif kind == "crash":
             self.tracked = {}
+        elif kind == "purge":
+            self.gone.add(args[0])
+            self.tracked = {key: v for key, v in self.tracked.items() if not key[1].startswith(f"{args[0]}-")}
 
 
 def expected_changes(before, after):
@@ -92,8 +102,21 @@ async def apply_to_store(op):
     if kind == "touch":
         await store.touch(args[0], 600)
         return []
+    if kind == "purge":
+        return store.purge_user(args[0], block_s=600)
     expired, changes = await store.sweep(now=time.time() + 10_000)
     return changes
+
+
+async def traces_of(uid):
+    """What Redis holds of a user: their USER record, last seen, and entries in any set."""
+    redis = get_async_redis()
+    found = [name for name in ("user", "lastseen") if await redis.hexists(key("p", name), uid)]
+    found += [k.decode() async for k in redis.scan_iter(match=key("p", "s", "*", "u", uid))]
+    for set_name in SETS:
+        if await redis.hexists(key("p", "s", set_name, "status"), uid):
+            found.append(f"{set_name} status")
+    return found
 
 
 async def run(ops):
@@ -113,6 +136,8 @@ async def run(ops):
                 wanted = {uid: model.user_status(set_name, uid) for uid in USERS}
                 assert listed == {uid: s for uid, s in wanted.items() if s != "offline"}, (op, set_name)
                 assert await store.statuses(set_name, list(USERS)) == wanted
+            for uid in model.gone:
+                assert await traces_of(uid) == [], (op, uid)
     finally:
         await close_async_clients()
 
@@ -122,5 +147,10 @@ async def run(ops):
 # Found by this test: a sweep used to report "update to away" and then "leave" for a user
 # whose two dead connections were online and away.
 @example(ops=[("track", "presence", "1-2", "online"), ("track", "presence", "1-1", "away"), ("crash",)])
+# Found by this test: purging a user whose connections were online and away reported an
+# update to away before the leave.
+@example(ops=[("track", "room:a", "2-1", "online"), ("track", "room:a", "2-2", "away"), ("purge", 2)])
+@example(ops=[("track", "presence", "1-1", "online"), ("track", "room:a", "1-2", "away"),
+              ("track", "room:a", "2-1", "online"), ("purge", 1), ("track", "room:a", "1-1", "online")])
 def test_any_sequence_of_operations_matches_the_model(ops):
     asyncio.run(run(ops))
