@@ -1,12 +1,14 @@
 """Django settings: everything comes from the environment, with safe working defaults."""
 
 import os
+import re
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from hub.embedded_redis import default_url as embedded_redis_url
+from hub.origins import parse_allowed_origins
 from hub.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,6 +27,9 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-insecure-key-debug-only"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Pages of other origins that may open the socket (the page's own origin always may).
+HUB_ALLOWED_ORIGINS = env.list("HUB_ALLOWED_ORIGINS", default=[])
+parse_allowed_origins(HUB_ALLOWED_ORIGINS)  # '*' or anything but a full origin stops startup
 
 INSTALLED_APPS = [
     "daphne",
@@ -149,6 +154,17 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# "X-Forwarded-Proto=https": a request carrying that header with that value came over HTTPS to
+# the proxy. Only behind a proxy that sets the header itself, never passing a client's on.
+_proxy_ssl_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER = None
+if _proxy_ssl_header:
+    _name, _, _value = _proxy_ssl_header.partition("=")
+    if not re.fullmatch(r"[A-Za-z0-9-]+", _name.strip()) or not _value.strip():
+        raise ImproperlyConfigured(
+            f"DJANGO_SECURE_PROXY_SSL_HEADER must be HEADER=VALUE such as X-Forwarded-Proto=https, "
+            f"not {_proxy_ssl_header!r}")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

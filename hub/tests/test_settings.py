@@ -10,11 +10,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_settings(**env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUB_"))}
-    clean.update({"DJANGO_SETTINGS_MODULE": "hub.settings", "REDIS_URL": "redis://127.0.0.1:1/0", **env})
+CONSOLE = "django.core.mail.backends.console.EmailBackend"
+# Variables the settings read that carry no DJANGO_/HUB_ prefix; the tests choose them.
+OWN_VARIABLES = ("EMAIL_BACKEND", "ALLAUTH_TRUSTED_PROXY_COUNT", "DATABASE_URL")
+
+
+def load_settings(*, show="settings.DEBUG", **env):
+    """Start Django in a fresh process with only `env` set; print `show`. A None value leaves a variable out.
+
+    EMAIL_BACKEND is the console backend unless the test says otherwise.
+    """
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "HUB_")) and k not in OWN_VARIABLES}
+    clean.update({"DJANGO_SETTINGS_MODULE": "hub.settings", "REDIS_URL": "redis://127.0.0.1:1/0",
+                  "EMAIL_BACKEND": CONSOLE, **env})
+    clean = {k: v for k, v in clean.items() if v is not None}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; print({show})"],
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
     )
 
@@ -45,3 +57,14 @@ def test_a_presence_ttl_under_twice_the_heartbeat_stops_startup(heartbeat, ttl):
     result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_HEARTBEAT=heartbeat, HUB_PRESENCE_TTL=ttl)
     assert result.returncode != 0 and "HUB_PRESENCE_TTL" in result.stderr and "HUB_HEARTBEAT" in result.stderr
     assert load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_HEARTBEAT="10", HUB_PRESENCE_TTL="20").returncode == 0
+
+
+@pytest.mark.parametrize("value", ["*", "https://*.example.com", "hub.example.com", "https://hub.example.com/",
+                                   "null", "ftp://hub.example.com", "https://hub.example.com:99999"])
+def test_a_wildcard_or_anything_but_full_origins_in_allowed_origins_stops_startup(value):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_ALLOWED_ORIGINS=f"https://ok.example.com,{value}")
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr
+    assert "HUB_ALLOWED_ORIGINS" in result.stderr
+    ok = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_ALLOWED_ORIGINS="https://a.example.com,http://localhost:8000",
+                       show="settings.HUB_ALLOWED_ORIGINS")
+    assert ok.returncode == 0 and ok.stdout.strip() == "['https://a.example.com', 'http://localhost:8000']"
