@@ -80,6 +80,7 @@ class Stack:
             "DJANGO_SETTINGS_MODULE": self.settings,
             "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key"),
             "DJANGO_DEBUG": "0",
+            "DJANGO_SECURE_COOKIES": "0",  # plain http on 127.0.0.1
             "DATABASE_URL": f"sqlite:///{db_path}",
             "REDIS_URL": self.redis_url,
             "HUB_MAX_SOCKETS_PER_USER": "100000",

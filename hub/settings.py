@@ -149,11 +149,26 @@ ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="opti
 ACCOUNT_LOGOUT_ON_GET = False
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "/accounts/login/"
+# Behind a proxy, allauth's per-IP limits (login, signup, password reset) count the address
+# the nearest trusted proxy saw: X-Forwarded-For's entry this many from the right. 0 trusts no
+# proxy (REMOTE_ADDR), which behind one would put every user in one bucket.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
+# --- HTTPS. With debug off every HTTPS-only setting is on; DJANGO_SECURE_COOKIES=0 turns them
+# all off for plain-http setups (the test suite's servers, a LAN demo), whatever the debug mode.
+HTTPS_ONLY = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+# The proxy's health checks come over plain http, straight to the server.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 3600) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+# Preloading puts the whole registrable domain into browsers' built-in HTTPS-only list, which
+# takes months to undo: the domain owner's decision, so not a default (hence W021 silenced).
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 # "X-Forwarded-Proto=https": a request carrying that header with that value came over HTTPS to
 # the proxy. Only behind a proxy that sets the header itself, never passing a client's on.
 _proxy_ssl_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="")

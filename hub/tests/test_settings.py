@@ -1,6 +1,7 @@
 """Settings come from the environment and refuse bad values at startup, with the variable named."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,32 @@ def test_a_presence_ttl_under_twice_the_heartbeat_stops_startup(heartbeat, ttl):
     assert load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_HEARTBEAT="10", HUB_PRESENCE_TTL="20").returncode == 0
 
 
+HTTPS_SETTINGS = ("(settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, settings.SESSION_COOKIE_SECURE,"
+                  " settings.CSRF_COOKIE_SECURE)")
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "(True, 31536000, True, True)"),
+    ({"DJANGO_SECURE_COOKIES": "0"}, "(False, 0, False, False)"),
+    ({"DJANGO_DEBUG": "1"}, "(False, 0, False, False)"),
+    ({"DJANGO_HSTS_SECONDS": "3600"}, "(True, 3600, True, True)"),
+])
+def test_with_debug_off_https_is_required_unless_secure_cookies_is_0(env, expected):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, show=HTTPS_SETTINGS, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_the_proxy_ssl_header_and_trusted_proxy_count_come_from_the_environment():
+    shown = "(settings.SECURE_PROXY_SSL_HEADER, settings.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    assert load_settings(DJANGO_SECRET_KEY="k" * 50, show=shown).stdout.strip() == "(None, 0)"
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, show=shown, ALLAUTH_TRUSTED_PROXY_COUNT="1",
+                           DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto=https")
+    assert result.stdout.strip() == "(('HTTP_X_FORWARDED_PROTO', 'https'), 1)", result.stderr
+    bad = load_settings(DJANGO_SECRET_KEY="k" * 50, DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto")
+    assert bad.returncode != 0 and "DJANGO_SECURE_PROXY_SSL_HEADER must be HEADER=VALUE" in bad.stderr
+
+
 @pytest.mark.parametrize("value", ["*", "https://*.example.com", "hub.example.com", "https://hub.example.com/",
                                    "null", "ftp://hub.example.com", "https://hub.example.com:99999"])
 def test_a_wildcard_or_anything_but_full_origins_in_allowed_origins_stops_startup(value):
@@ -68,3 +95,29 @@ def test_a_wildcard_or_anything_but_full_origins_in_allowed_origins_stops_startu
     ok = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_ALLOWED_ORIGINS="https://a.example.com,http://localhost:8000",
                        show="settings.HUB_ALLOWED_ORIGINS")
     assert ok.returncode == 0 and ok.stdout.strip() == "['https://a.example.com', 'http://localhost:8000']"
+
+
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "hub.example.com",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://hub.example.com",
+    "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto=https",
+    "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+}
+
+
+def test_the_deploy_check_passes_with_a_production_environment():
+    """README's production environment: `manage.py check --deploy --fail-level WARNING` is clean."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUB_")) and k not in OWN_VARIABLES}
+    env.update({"DJANGO_SETTINGS_MODULE": "hub.settings", "REDIS_URL": "redis://127.0.0.1:1/0",
+                "DATABASE_URL": "postgres://hub@127.0.0.1:1/hub", **PRODUCTION})
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    # The same check fails on a plain-http setup: the check is not vacuous.
+    env["DJANGO_SECURE_COOKIES"] = "0"
+    plain = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert plain.returncode != 0 and "security.W008" in plain.stderr + plain.stdout
