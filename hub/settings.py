@@ -153,7 +153,17 @@ LOGIN_URL = "/accounts/login/"
 # the nearest trusted proxy saw: X-Forwarded-For's entry this many from the right. 0 trusts no
 # proxy (REMOTE_ADDR), which behind one would put every user in one bucket.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="")
+if not EMAIL_BACKEND:
+    if not DEBUG:
+        # The console backend would print password-reset links into the logs: whoever reads
+        # the logs could take over any account. It stays available, but only when named.
+        raise ImproperlyConfigured(
+            "EMAIL_BACKEND must be set when DJANGO_DEBUG is off, e.g. "
+            "django.core.mail.backends.smtp.EmailBackend; the console backend writes password-reset "
+            "links into the logs, so it is used only when EMAIL_BACKEND names it explicitly."
+        )
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # --- HTTPS. With debug off every HTTPS-only setting is on; DJANGO_SECURE_COOKIES=0 turns them
 # all off for plain-http setups (the test suite's servers, a LAN demo), whatever the debug mode.

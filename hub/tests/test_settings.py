@@ -60,6 +60,16 @@ def test_a_presence_ttl_under_twice_the_heartbeat_stops_startup(heartbeat, ttl):
     assert load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_HEARTBEAT="10", HUB_PRESENCE_TTL="20").returncode == 0
 
 
+def test_with_debug_off_the_email_backend_must_be_named():
+    """The console backend would write password-reset links (account takeovers) into the logs."""
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, EMAIL_BACKEND=None)
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and "EMAIL_BACKEND" in result.stderr
+    named = load_settings(DJANGO_SECRET_KEY="k" * 50, show="settings.EMAIL_BACKEND")
+    assert named.returncode == 0 and named.stdout.strip() == CONSOLE
+    debug = load_settings(DJANGO_DEBUG="1", EMAIL_BACKEND=None, show="settings.EMAIL_BACKEND")
+    assert debug.returncode == 0 and debug.stdout.strip() == CONSOLE
+
+
 HTTPS_SETTINGS = ("(settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, settings.SESSION_COOKIE_SECURE,"
                   " settings.CSRF_COOKIE_SECURE)")
 
