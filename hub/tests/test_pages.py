@@ -13,6 +13,21 @@ TOO_MANY = "Too many failed login attempts"
 MISMATCH = "The username and/or password you specified are not correct"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/accounts/login/", "/", "/healthz", "/static/hub/app.js", "/no-such-page/",
+                                  "/admin/login/"])
+def test_every_response_carries_the_security_headers(client, path):
+    headers = client.get(path).headers
+    policy = dict(directive.split(" ", 1) for directive in headers["Content-Security-Policy"].split("; "))
+    assert policy["script-src"] == "'self'" and policy["connect-src"] == "'self'"  # no inline script
+    assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'"
+    assert "unsafe" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    if not path.startswith("/static/"):  # WhiteNoise answers before the clickjacking middleware
+        assert headers["X-Frame-Options"] == "DENY"
+
+
 def fetch(server, path, headers=None):
     """(status, headers) of one GET on a real server, redirects not followed."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
