@@ -28,6 +28,34 @@ def test_every_response_carries_the_security_headers(client, path):
         assert headers["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.django_db
+def test_the_admin_login_form_takes_no_password_and_allauth_limits_the_guesses(client, make_user):
+    from conftest import PASSWORD
+
+    make_user("boss", is_staff=True, is_superuser=True)
+    for _ in range(6):
+        client.post("/admin/login/?next=/admin/", {"username": "boss", "password": "wrong", "next": "/admin/"})
+    response = client.post("/admin/login/?next=/admin/", {"username": "boss", "password": PASSWORD, "next": "/admin/"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    assert client.get("/admin/").status_code == 302, "the admin's own form logged the guesser in"
+    # Where it sends them, five wrong passwords lock the account's login for a while.
+    for _ in range(5):
+        assert MISMATCH in client.post(response["Location"], {"login": "boss", "password": "wrong"}).content.decode()
+    assert TOO_MANY in client.post(response["Location"], {"login": "boss", "password": PASSWORD}).content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_reach_the_admin_through_allauth_and_others_are_refused(client, make_user):
+    from conftest import PASSWORD
+
+    make_user("boss", is_staff=True)
+    response = client.post("/accounts/login/?next=%2Fadmin%2F", {"login": "boss", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    client.force_login(make_user("pleb"))
+    assert client.get("/admin/login/").status_code == 403
+
+
 def fetch(server, path, headers=None):
     """(status, headers) of one GET on a real server, redirects not followed."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
