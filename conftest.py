@@ -8,7 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from hub.redis import get_sync_redis
-from tests.communicator import HubCommunicator, close_async_clients, session_cookie_for
+from tests.communicator import SITE_ORIGIN, HubCommunicator, close_async_clients, handshake_headers, session_cookie_for
 
 PASSWORD = "correct-Horse-battery-9"
 pytest_plugins = ["tests.browser"]
@@ -104,9 +104,9 @@ async def connect():
 
     opened = []
 
-    async def _connect(user, *, origin=b"http://localhost", read_hello=True):
+    async def _connect(user, *, origin=SITE_ORIGIN, read_hello=True):
         cookie = await database_sync_to_async(session_cookie_for)(user)
-        comm = HubCommunicator(application, "/ws/", headers=[(b"origin", origin), (b"cookie", cookie.encode())])
+        comm = HubCommunicator(application, "/ws/", headers=handshake_headers(cookie, origin=origin))
         connected, _ = await comm.connect(timeout=5)
         assert connected, "the socket was refused"
         if read_hello:

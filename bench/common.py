@@ -80,6 +80,8 @@ class Stack:
             "DJANGO_SETTINGS_MODULE": self.settings,
             "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key"),
             "DJANGO_DEBUG": "0",
+            "DJANGO_SECURE_COOKIES": "0",  # plain http on 127.0.0.1
+            "EMAIL_BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
             "DATABASE_URL": f"sqlite:///{db_path}",
             "REDIS_URL": self.redis_url,
             "HUB_MAX_SOCKETS_PER_USER": "100000",
@@ -91,7 +93,7 @@ class Stack:
         uses_hub = self.settings == "hub.settings"
         if uses_hub:  # this process writes users and sessions into the stack's database
             os.environ.update({k: self.env[k] for k in ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY",
-                                                         "DATABASE_URL", "REDIS_URL")})
+                                                         "DATABASE_URL", "REDIS_URL", "EMAIL_BACKEND")})
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
         self.log = open(BENCH_DIR / f"daphne-{self.port}.log", "w")
         self.process = subprocess.Popen(

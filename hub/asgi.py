@@ -9,18 +9,18 @@ django_asgi_app = get_asgi_application()  # sets Django up before anything impor
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from hub import daphne_limits  # noqa: E402
 from hub.consumer import HubConsumer  # noqa: E402
+from hub.origins import OriginValidator  # noqa: E402
 
 daphne_limits.install()
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": OriginValidator(
             AuthMiddlewareStack(URLRouter([path("ws/", HubConsumer.as_asgi())]))
         ),
     }

@@ -1,12 +1,14 @@
 """Django settings: everything comes from the environment, with safe working defaults."""
 
 import os
+import re
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from hub.embedded_redis import default_url as embedded_redis_url
+from hub.origins import parse_allowed_origins
 from hub.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,6 +27,9 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-insecure-key-debug-only"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Pages of other origins that may open the socket (the page's own origin always may).
+HUB_ALLOWED_ORIGINS = env.list("HUB_ALLOWED_ORIGINS", default=[])
+parse_allowed_origins(HUB_ALLOWED_ORIGINS)  # '*' or anything but a full origin stops startup
 
 INSTALLED_APPS = [
     "daphne",
@@ -45,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hub.security_headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -138,17 +144,70 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+ACCOUNT_ADAPTER = "hub.accounts.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGOUT_ON_GET = False
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "/accounts/login/"
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Behind a proxy, allauth's per-IP limits (login, signup, password reset) count the address
+# the nearest trusted proxy saw: X-Forwarded-For's entry this many from the right. 0 trusts no
+# proxy (REMOTE_ADDR), which behind one would put every user in one bucket.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="")
+if not EMAIL_BACKEND:
+    if not DEBUG:
+        # The console backend would print password-reset links into the logs: whoever reads
+        # the logs could take over any account. It stays available, but only when named.
+        raise ImproperlyConfigured(
+            "EMAIL_BACKEND must be set when DJANGO_DEBUG is off, e.g. "
+            "django.core.mail.backends.smtp.EmailBackend; the console backend writes password-reset "
+            "links into the logs, so it is used only when EMAIL_BACKEND names it explicitly."
+        )
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
+# --- HTTPS. With debug off every HTTPS-only setting is on; DJANGO_SECURE_COOKIES=0 turns them
+# all off for plain-http setups (the test suite's servers, a LAN demo), whatever the debug mode.
+HTTPS_ONLY = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+# The proxy's health checks come over plain http, straight to the server.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 3600) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+# Preloading puts the whole registrable domain into browsers' built-in HTTPS-only list, which
+# takes months to undo: the domain owner's decision, so not a default (hence W021 silenced).
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Every response: no MIME sniffing, no full URLs to other sites in Referer, and a policy that
+# runs scripts, styles and sockets of this origin only (hub.security_headers). `'self'` covers
+# ws:// and wss:// to the page's own host and port in current browsers.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+HUB_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],  # the favicon is a data: URL
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# "X-Forwarded-Proto=https": a request carrying that header with that value came over HTTPS to
+# the proxy. Only behind a proxy that sets the header itself, never passing a client's on.
+_proxy_ssl_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER = None
+if _proxy_ssl_header:
+    _name, _, _value = _proxy_ssl_header.partition("=")
+    if not re.fullmatch(r"[A-Za-z0-9-]+", _name.strip()) or not _value.strip():
+        raise ImproperlyConfigured(
+            f"DJANGO_SECURE_PROXY_SSL_HEADER must be HEADER=VALUE such as X-Forwarded-Proto=https, "
+            f"not {_proxy_ssl_header!r}")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -9,7 +9,9 @@ import os
 import pathlib
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
-os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
+os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")  # the e2e servers speak plain http
+# Debug is off here and in the e2e servers, so the email backend must be named.
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 if not os.environ.get("REDIS_URL"):
     from hub.embedded_redis import BASE_DIR, EmbeddedRedis, runtime_dir

@@ -1,9 +1,14 @@
 """Site URLs; each feature app mounts its own."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from hub import views
+
+# The admin's own login form has no rate limit: send it to allauth's login (and its per-IP and
+# per-account limits on failures), then back. A signed-in non-staff user gets 403.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -15,6 +15,19 @@ from tests.protocol_schema import check_frame
 
 _refs = itertools.count(1)
 
+# The site in-process sockets are opened on: a browser on http://localhost sends this Host and
+# Origin (WebsocketCommunicator's scope has no Host of its own, and no scheme: `ws`).
+SITE_HOST = b"localhost"
+SITE_ORIGIN = b"http://localhost"
+
+
+def handshake_headers(cookie=None, *, origin=SITE_ORIGIN, host=SITE_HOST):
+    """Handshake headers of a page on the test site: `Host`, `Origin` (None leaves one out), the cookie."""
+    headers = [(name, value) for name, value in ((b"host", host), (b"origin", origin)) if value is not None]
+    if cookie is not None:
+        headers.append((b"cookie", cookie.encode() if isinstance(cookie, str) else cookie))
+    return headers
+
 
 def session_cookie_for(user):
     """Log `user` in through Django's test client and return a `Cookie` header value."""

@@ -47,10 +47,14 @@ def database_url():
 
 
 class DaphneServer:
-    """`with DaphneServer(**env) as server:` -> server.url, server.ws_url; stop() or kill()."""
+    """`with DaphneServer(**env) as server:` -> server.url, server.ws_url; stop() or kill().
 
-    def __init__(self, **env):
+    args: extra daphne options (e.g. ["--proxy-headers"]).
+    """
+
+    def __init__(self, *, args=(), **env):
         self.port = free_port()
+        self.args = list(args)
         self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hub.settings_test", "DATABASE_URL": database_url(),
                     **{k: str(v) for k, v in env.items()}}
         self.process = None
@@ -67,7 +71,8 @@ class DaphneServer:
         self.log = open(ROOT / "var" / f"daphne-{self.port}.log", "w+")
         LOGS.append(Path(self.log.name))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "hub.asgi:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.args,
+             "hub.asgi:application"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout_s

@@ -2,9 +2,9 @@
 ORM delete, a room or user deleted), chat.signals pushes `removed` to that user's sockets."""
 
 import secrets
-import unicodedata
 
 from channels.db import database_sync_to_async
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
@@ -12,6 +12,7 @@ from chat import app_settings, selectors
 from chat.models import Membership, Room
 from chat.serializers import message_dict, room_dict
 from hub.errors import BadRequest, Forbidden, Internal, NotFound
+from hub.names import normalize_name
 from hub.push import push_each, push_to_users, topic_group
 from hub.rates import limit
 from hub.users import unknown_usernames, users_by_username
@@ -51,13 +52,14 @@ def _unique_slug(name):
 
 
 def room_name_clean(name):
-    """A room name, NFKC-normalised and trimmed; BadRequest when empty, too long, or holding control
-    or direction-changing characters (which make one name look like another)."""
-    name = unicodedata.normalize("NFKC", name).strip() if isinstance(name, str) else ""
+    """A room name by the same rule as usernames (hub.names: NFKC, nothing invisible or
+    direction-changing), trimmed; BadRequest when empty or too long."""
+    try:
+        name = normalize_name(name).strip() if isinstance(name, str) else ""
+    except ValidationError as error:
+        raise BadRequest(f"A room name cannot hold that: {error.messages[0]}")
     if not name or len(name) > app_settings.ROOM_NAME_MAX_LENGTH:
         raise BadRequest(f"A room name is 1 to {app_settings.ROOM_NAME_MAX_LENGTH} characters.")
-    if any(unicodedata.category(char) in ("Cc", "Cf") for char in name):
-        raise BadRequest("A room name cannot hold control or direction-changing characters.")
     return name
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from chat import selectors, services
 from chat.models import Message
+from hub.errors import BadRequest
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -160,3 +161,14 @@ def test_a_message_full_of_mentions_looks_up_only_the_first_twenty_among_the_mem
     with django_assert_max_num_queries(8):  # the lookup, the insert, the unread counts: not per name
         notes = services.mention_notify(message=message, present_user_ids=set())
     assert sorted(note.recipient.username for note in notes) == [f"m{i:02}" for i in range(20)]
+
+
+@pytest.mark.parametrize("name, stored", [("ｐｌａｎｓ", "plans"), ("  Café  ", "Café")])
+def test_room_names_are_normalised_like_usernames(make_user, name, stored):
+    assert services.room_create(creator=make_user("ann"), name=name, private=False, member_usernames=[]).name == stored
+
+
+@pytest.mark.parametrize("name", ["evil\u202egnp.exe", "tab\there", "zero\u200bwidth"])
+def test_room_names_refuse_invisible_and_direction_changing_characters(make_user, name):
+    with pytest.raises(BadRequest, match="cannot hold that"):
+        services.room_create(creator=make_user("ann"), name=name, private=False, member_usernames=[])

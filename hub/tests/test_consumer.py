@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 from hub import protocol, topics
 from hub.errors import Forbidden
 from hub.push import asend_to_user, topic_group
+from tests.communicator import handshake_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -300,17 +301,21 @@ async def test_deactivated_user_closes_4401(amake_user, connect, settings):
 async def test_anonymous_and_bad_origin_handshakes_are_refused(amake_user):
     from hub.asgi import application
 
-    comm = WebsocketCommunicator(application, "/ws/", headers=[(b"origin", b"http://localhost")])
+    comm = WebsocketCommunicator(application, "/ws/", headers=handshake_headers())
     connected, _ = await comm.connect()
     assert not connected
     from channels.db import database_sync_to_async
     from tests.communicator import session_cookie_for
 
     cookie = (await database_sync_to_async(session_cookie_for)(await amake_user("alice"))).encode()
-    for headers in ([(b"origin", b"http://evil.example"), (b"cookie", cookie)], [(b"cookie", cookie)]):
+    for headers in (handshake_headers(cookie, origin=b"http://evil.example"), handshake_headers(cookie, origin=None),
+                    handshake_headers(cookie, origin=b"http://localhost:6666"), handshake_headers(cookie, host=None)):
         comm = WebsocketCommunicator(application, "/ws/", headers=headers)
         connected, _ = await comm.connect()
-        assert not connected
+        assert not connected, headers
+    comm = WebsocketCommunicator(application, "/ws/", headers=handshake_headers(cookie))
+    assert (await comm.connect())[0]  # the same cookie from the site's own origin is let in
+    await comm.disconnect()
 
 
 async def test_one_socket_errors_do_not_affect_another(amake_user, connect):

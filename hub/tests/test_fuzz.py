@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from hub import app_settings
 from hub.topics import registered
 from hub.protocol import CLOSE_FLOODING
-from tests.communicator import HubCommunicator, close_async_clients, session_cookie_for
+from tests.communicator import HubCommunicator, close_async_clients, handshake_headers, session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +50,7 @@ def alice_cookie(make_user, django_db_blocker):
 async def exchange(cookie, batch, prejoin=()):
     from hub.asgi import application
 
-    comm = HubCommunicator(application, "/ws/", headers=[(b"origin", b"http://localhost"), (b"cookie", cookie.encode())])
+    comm = HubCommunicator(application, "/ws/", headers=handshake_headers(cookie))
     connected, _ = await comm.connect(timeout=5)
     assert connected
     assert (await comm.receive_json_from(timeout=5))["event"] == "hello"
@@ -116,8 +116,7 @@ def test_flooding_still_closes_with_4429(alice_cookie):
     async def flood():
         from hub.asgi import application
 
-        comm = HubCommunicator(application, "/ws/", headers=[(b"origin", b"http://localhost"),
-                                                            (b"cookie", alice_cookie.encode())])
+        comm = HubCommunicator(application, "/ws/", headers=handshake_headers(alice_cookie))
         await comm.connect(timeout=5)
         for _ in range(60):
             await comm.send_to(text_data="{}")

@@ -1,6 +1,7 @@
 """Settings come from the environment and refuse bad values at startup, with the variable named."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -10,11 +11,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_settings(**env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUB_"))}
-    clean.update({"DJANGO_SETTINGS_MODULE": "hub.settings", "REDIS_URL": "redis://127.0.0.1:1/0", **env})
+CONSOLE = "django.core.mail.backends.console.EmailBackend"
+# Variables the settings read that carry no DJANGO_/HUB_ prefix; the tests choose them.
+OWN_VARIABLES = ("EMAIL_BACKEND", "ALLAUTH_TRUSTED_PROXY_COUNT", "DATABASE_URL")
+
+
+def load_settings(*, show="settings.DEBUG", **env):
+    """Start Django in a fresh process with only `env` set; print `show`. A None value leaves a variable out.
+
+    EMAIL_BACKEND is the console backend unless the test says otherwise.
+    """
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "HUB_")) and k not in OWN_VARIABLES}
+    clean.update({"DJANGO_SETTINGS_MODULE": "hub.settings", "REDIS_URL": "redis://127.0.0.1:1/0",
+                  "EMAIL_BACKEND": CONSOLE, **env})
+    clean = {k: v for k, v in clean.items() if v is not None}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; print({show})"],
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
     )
 
@@ -62,7 +75,7 @@ def test_retentions_default_to_90_and_30_days_and_are_read_through_the_apps_sett
     def days(**env):
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUB_"))}
         clean.update({"DJANGO_SETTINGS_MODULE": "hub.settings", "REDIS_URL": "redis://127.0.0.1:1/0",
-                      "DJANGO_SECRET_KEY": "k" * 50, **env})
+                      "DJANGO_SECRET_KEY": "k" * 50, "EMAIL_BACKEND": CONSOLE, **env})
         result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True,
                                 timeout=60)
         assert result.returncode == 0, result.stderr
@@ -70,3 +83,76 @@ def test_retentions_default_to_90_and_30_days_and_are_read_through_the_apps_sett
 
     assert days() == ["90", "30"]
     assert days(HUB_NOTIFICATION_RETENTION_DAYS=" 7 ", HUB_DELETED_BODY_RETENTION_DAYS="0") == ["7", "0"]
+
+
+def test_with_debug_off_the_email_backend_must_be_named():
+    """The console backend would write password-reset links (account takeovers) into the logs."""
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, EMAIL_BACKEND=None)
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and "EMAIL_BACKEND" in result.stderr
+    named = load_settings(DJANGO_SECRET_KEY="k" * 50, show="settings.EMAIL_BACKEND")
+    assert named.returncode == 0 and named.stdout.strip() == CONSOLE
+    debug = load_settings(DJANGO_DEBUG="1", EMAIL_BACKEND=None, show="settings.EMAIL_BACKEND")
+    assert debug.returncode == 0 and debug.stdout.strip() == CONSOLE
+
+
+HTTPS_SETTINGS = ("(settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, settings.SESSION_COOKIE_SECURE,"
+                  " settings.CSRF_COOKIE_SECURE)")
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "(True, 31536000, True, True)"),
+    ({"DJANGO_SECURE_COOKIES": "0"}, "(False, 0, False, False)"),
+    ({"DJANGO_DEBUG": "1"}, "(False, 0, False, False)"),
+    ({"DJANGO_HSTS_SECONDS": "3600"}, "(True, 3600, True, True)"),
+])
+def test_with_debug_off_https_is_required_unless_secure_cookies_is_0(env, expected):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, show=HTTPS_SETTINGS, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_the_proxy_ssl_header_and_trusted_proxy_count_come_from_the_environment():
+    shown = "(settings.SECURE_PROXY_SSL_HEADER, settings.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    assert load_settings(DJANGO_SECRET_KEY="k" * 50, show=shown).stdout.strip() == "(None, 0)"
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, show=shown, ALLAUTH_TRUSTED_PROXY_COUNT="1",
+                           DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto=https")
+    assert result.stdout.strip() == "(('HTTP_X_FORWARDED_PROTO', 'https'), 1)", result.stderr
+    bad = load_settings(DJANGO_SECRET_KEY="k" * 50, DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto")
+    assert bad.returncode != 0 and "DJANGO_SECURE_PROXY_SSL_HEADER must be HEADER=VALUE" in bad.stderr
+
+
+@pytest.mark.parametrize("value", ["*", "https://*.example.com", "hub.example.com", "https://hub.example.com/",
+                                   "null", "ftp://hub.example.com", "https://hub.example.com:99999"])
+def test_a_wildcard_or_anything_but_full_origins_in_allowed_origins_stops_startup(value):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_ALLOWED_ORIGINS=f"https://ok.example.com,{value}")
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr
+    assert "HUB_ALLOWED_ORIGINS" in result.stderr
+    ok = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_ALLOWED_ORIGINS="https://a.example.com,http://localhost:8000",
+                       show="settings.HUB_ALLOWED_ORIGINS")
+    assert ok.returncode == 0 and ok.stdout.strip() == "['https://a.example.com', 'http://localhost:8000']"
+
+
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "hub.example.com",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://hub.example.com",
+    "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto=https",
+    "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+}
+
+
+def test_the_deploy_check_passes_with_a_production_environment():
+    """README's production environment: `manage.py check --deploy --fail-level WARNING` is clean."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUB_")) and k not in OWN_VARIABLES}
+    env.update({"DJANGO_SETTINGS_MODULE": "hub.settings", "REDIS_URL": "redis://127.0.0.1:1/0",
+                "DATABASE_URL": "postgres://hub@127.0.0.1:1/hub", **PRODUCTION})
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    # The same check fails on a plain-http setup: the check is not vacuous.
+    env["DJANGO_SECURE_COOKIES"] = "0"
+    plain = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert plain.returncode != 0 and "security.W008" in plain.stderr + plain.stdout
