@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-SCENARIOS = ("presence", "notify", "chat")
+SCENARIOS = ("presence", "notify", "chat", "slowread")
 
 
 def main(argv=None):

@@ -64,6 +64,11 @@ class AppSettings:
         return settings.HUB_FRAME_RATE
 
     @property
+    def MAX_BUFFERED_BYTES(self):
+        """HUB_MAX_BUFFERED: unsent output one socket may hold on the server before it is closed with 4413."""
+        return settings.HUB_MAX_BUFFERED
+
+    @property
     def MAX_SOCKETS_PER_USER(self):
         """HUB_MAX_SOCKETS_PER_USER: open sockets per user; the next one closes with 4429."""
         return settings.HUB_MAX_SOCKETS_PER_USER

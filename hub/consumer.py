@@ -123,11 +123,12 @@ class HubConsumer(AsyncWebsocketConsumer):
     async def send_frame(self, message):
         await self.send_encoded(protocol.encode(message))
 
-    async def send_encoded(self, text):
+    async def send_encoded(self, text, droppable=False):
         if self.closed:
             return
         try:
-            await self.send(text_data=text)
+            # A droppable frame may be skipped by the server for a socket that is behind (hub.daphne_limits).
+            await self.base_send({"type": "websocket.send", "text": text, **({protocol.DROPPABLE_KEY: True} if droppable else {})})
         except Exception as exc:
             # The client went away while this frame was on its way; the disconnect event cleans up.
             logger.debug("dropped a frame for closed connection %s: %s", getattr(self, "conn_id", "?"), exc)
@@ -145,7 +146,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             logger.exception("on_push of %s failed", handler.topic)  # costs this one push, not the socket
             return
         if payload is not None:
-            await self.send_encoded(encoded_push(message, payload))
+            await self.send_encoded(encoded_push(message, payload), droppable=message.get("droppable", False))
         if message.get("then_leave"):
             await self.topics.leave(message["topic"])
 

@@ -1,4 +1,5 @@
-"""Make daphne enforce HUB_MAX_FRAME with close code 1009, and close sockets with 1001 on shutdown.
+"""Make daphne enforce HUB_MAX_FRAME with close code 1009, HUB_MAX_BUFFERED with 4413, and close
+sockets with 1001 on shutdown.
 
 The application cannot close with 1009 (autobahn allows only 1000 and 3000-4999),
 so the limit must live in the protocol layer. daphne has no option for
@@ -7,8 +8,42 @@ its factory is replaced before daphne builds it (the application module is
 imported first, by daphne's CLI and by runserver).
 """
 
+import logging
+
 from hub import app_settings
-from hub.protocol import CLOSE_GOING_AWAY
+from hub.protocol import CLOSE_GOING_AWAY, CLOSE_SLOW_CONSUMER, DROPPABLE_KEY
+
+logger = logging.getLogger(__name__)
+
+# A push marked droppable (typing, presence diffs) is skipped once this share of HUB_MAX_BUFFERED
+# is waiting: a socket that is behind gets what matters first, and may yet catch up.
+DROPPABLE_SHARE = 0.5
+
+
+def queued_bytes(transport):
+    """Bytes written to `transport` that Twisted still holds, not yet taken by the kernel.
+
+    Twisted's FileDescriptor (the TCP transport under daphne, with either reactor) keeps
+    what the socket would not take in `dataBuffer` (from `offset` on) and what was written
+    since its last write attempt in `_tempDataBuffer`; nothing bounds either. Under TLS the
+    ciphertext queues in the TCP transport the TLS wrapper writes to.
+    """
+    while transport is not None and not hasattr(transport, "dataBuffer"):
+        transport = getattr(transport, "transport", None)
+    if transport is None:
+        return 0
+    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+
+def drop_connection(transport):
+    """Abort the TCP connection now and free what it held: a close frame queued behind a
+    client that does not read would never reach it, and its buffer would stay."""
+    transport.abortConnection()
+    while transport is not None and not hasattr(transport, "dataBuffer"):
+        transport = getattr(transport, "transport", None)
+    if transport is not None:
+        transport.dataBuffer, transport.offset = b"", 0
+        transport._tempDataBuffer, transport._tempDataLen = [], 0
 
 
 def install():
@@ -19,26 +54,55 @@ def install():
     if getattr(server.WebSocketFactory, "hub_limits", False):
         return
 
-    class ServerFramesUnlimitedProtocol(ws_protocol.WebSocketProtocol):
-        """autobahn checks maxMessagePayloadSize on sends too; the limit is for clients.
+    class HubWebSocketProtocol(ws_protocol.WebSocketProtocol):
+        """daphne's protocol with a cap on unsent output, and no size limit on server frames."""
 
-        Without this a server frame over HUB_MAX_FRAME (a presence join reply with
-        ~650 users) is dropped, and the client waits forever for its reply.
-        """
+        def handle_reply(self, message):
+            if message.get(DROPPABLE_KEY) and self.is_behind(DROPPABLE_SHARE):
+                return
+            super().handle_reply(message)
 
         def sendMessage(self, *args, **kwargs):
+            # The cap is on what earlier frames left unsent, measured before this one is written:
+            # one big reply (a 400 KB history page) is not held against a client that reads.
+            # Once closed, autobahn refuses the frame (Disconnected), as for any closed socket.
+            if self.is_behind(1.0):
+                self.close_slow_consumer()
+            # autobahn checks maxMessagePayloadSize on sends too; the limit is for clients.
+            # Without this a server frame over HUB_MAX_FRAME (a presence join reply with
+            # ~650 users) is dropped, and the client waits forever for its reply.
             limit = self.maxMessagePayloadSize
             self.maxMessagePayloadSize = 0  # 0 means "no limit" to autobahn
             try:
-                return super().sendMessage(*args, **kwargs)
+                super().sendMessage(*args, **kwargs)
             finally:
                 self.maxMessagePayloadSize = limit
 
+        def is_behind(self, share):
+            """Whether more than `share` of HUB_MAX_BUFFERED waits unsent (never, with a cap of 0)."""
+            cap = self.factory.max_buffered
+            return cap > 0 and self.transport is not None and queued_bytes(self.transport) > cap * share
+
+        def close_slow_consumer(self):
+            """The client does not read what it is sent: close 4413 and drop the connection at once.
+
+            The close frame is for a client that starts reading in time; the abort frees the
+            buffer now. daphne still hands the application `websocket.disconnect` (autobahn's
+            connectionLost -> onClose), so the consumer's cleanup runs as for any close.
+            """
+            logger.warning("closing slow consumer %s: over %d bytes unsent", self.client_addr,
+                           self.factory.max_buffered)
+            if self.state == self.STATE_OPEN:
+                self.sendCloseFrame(code=CLOSE_SLOW_CONSUMER, reasonUtf8=b"slow consumer", isReply=False)
+            drop_connection(self.transport)
+
     class LimitedWebSocketFactory(ws_protocol.WebSocketFactory):
         hub_limits = True
-        protocol = ServerFramesUnlimitedProtocol
+        protocol = HubWebSocketProtocol
 
         def setProtocolOptions(self, **options):
+            # Read once, not per frame: the check runs on every frame the server sends.
+            self.max_buffered = app_settings.MAX_BUFFERED_BYTES
             options["maxMessagePayloadSize"] = app_settings.MAX_FRAME_BYTES
             options["maxFramePayloadSize"] = app_settings.MAX_FRAME_BYTES
             options["failByDrop"] = False

@@ -19,7 +19,13 @@ CLOSE_TOO_LARGE = 1009  # a client frame over HUB_MAX_FRAME
 CLOSE_SESSION_ENDED = 4401  # logout, expiry or deactivation while the socket was open
 CLOSE_IDLE = 4408  # no frame from the client within the presence TTL
 CLOSE_FLOODING = 4429  # too many failed frames, or too many sockets of one user
+CLOSE_SLOW_CONSUMER = 4413  # over HUB_MAX_BUFFERED unsent: the client does not read what it is sent
 CLOSE_RESUME = 4500  # pushes may have been lost (Redis restarted, ...): reconnect and re-join with `since`
+
+# An ASGI `websocket.send` message carrying this key is a push the server may skip for a
+# socket that is behind (typing, presence diffs); hub.daphne_limits decides, other servers
+# ignore the key and send it.
+DROPPABLE_KEY = "hub.droppable"
 
 
 @dataclass

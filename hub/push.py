@@ -63,14 +63,18 @@ def topic_group(topic):
 # --- layer messages
 
 
-def push_message(topic, event, payload, *, exclude_conn=None, then_leave=False):
+def push_message(topic, event, payload, *, exclude_conn=None, then_leave=False, droppable=False):
     """A layer message for HubConsumer.hub_push; `exclude_conn` is read by Topic.on_push filters only;
-    `then_leave` takes each socket that gets the push out of the topic (e.g. removed from a room)."""
+    `then_leave` takes each socket that gets the push out of the topic (e.g. removed from a room);
+    `droppable` lets the server skip it for a socket that is behind on its output (typing, presence
+    diffs: what is stale a second later), so what matters reaches it first."""
     message = {"type": PUSH_TYPE, "topic": topic, "event": event, "payload": payload}
     if exclude_conn is not None:
         message["exclude_conn"] = exclude_conn
     if then_leave:
         message["then_leave"] = True
+    if droppable:
+        message["droppable"] = True
     return message
 
 
@@ -97,9 +101,9 @@ def encoded_push(message, payload):
 # --- the pushes apps send
 
 
-def push_to_topic(topic, event, payload, *, on_commit=True, group=None, exclude_conn=None):
+def push_to_topic(topic, event, payload, *, on_commit=True, group=None, exclude_conn=None, droppable=False):
     """Push to every socket joined to `topic` (those subscribed to `group` when given, e.g. a lobby)."""
-    message = push_message(topic, event, payload, exclude_conn=exclude_conn)
+    message = push_message(topic, event, payload, exclude_conn=exclude_conn, droppable=droppable)
     _send(lambda: publish([group or topic_group(topic)], message), on_commit)
 
 
@@ -126,9 +130,10 @@ def push_each(pushes, *, on_commit=True):
     _send(send, on_commit)
 
 
-async def apush_to_topic(topic, event, payload, *, group=None, exclude_conn=None):
+async def apush_to_topic(topic, event, payload, *, group=None, exclude_conn=None, droppable=False):
     """push_to_topic() for async code: sent at once."""
-    await apublish([group or topic_group(topic)], push_message(topic, event, payload, exclude_conn=exclude_conn))
+    await apublish([group or topic_group(topic)],
+                   push_message(topic, event, payload, exclude_conn=exclude_conn, droppable=droppable))
 
 
 async def apush_to_users(user_ids, topic, event, payload):

@@ -242,6 +242,10 @@ if HUB_HEARTBEAT < 1 or HUB_PRESENCE_TTL < 2 * HUB_HEARTBEAT:
         f"HUB_PRESENCE_TTL ({HUB_PRESENCE_TTL}) must be at least twice HUB_HEARTBEAT ({HUB_HEARTBEAT}), "
         "and HUB_HEARTBEAT at least 1 second")
 HUB_MAX_FRAME = env.int("HUB_MAX_FRAME", default=65536)
+# 0 turns the cap off (for the bench's before/after only: nothing then bounds a slow reader).
+HUB_MAX_BUFFERED = env.int("HUB_MAX_BUFFERED", default=1024 * 1024)
+if HUB_MAX_BUFFERED < 0:
+    raise ImproperlyConfigured(f"HUB_MAX_BUFFERED must be a number of bytes (0: no cap), not {HUB_MAX_BUFFERED}")
 HUB_CHAT_RATE = env.str("HUB_CHAT_RATE", default="20/10s")
 HUB_FRAME_RATE = env.str("HUB_FRAME_RATE", default="200/10s")
 HUB_ROOM_OPEN_RATE = env.str("HUB_ROOM_OPEN_RATE", default="30/1h")

@@ -95,7 +95,7 @@ class Coalescer:
                 diff = await diff_for(set_name, users, last_seen, left)
                 if any(diff.values()):
                     event = self.events.get(set_name, "presence")
-                    await apush_to_topic(set_name, event, diff)
+                    await apush_to_topic(set_name, event, diff, droppable=True)
             except Exception:
                 logger.warning("could not push a presence diff for %s", set_name, exc_info=True)
 
@@ -199,7 +199,8 @@ def user_forget(*, user_id):
             by_set.setdefault((change.set_name, change.event), []).append(presence_entry(change.user, "offline"))
     for (set_name, event), leaves in by_set.items():
         # At once: this already runs after the deletion's commit (hub.retention waits for it).
-        push_to_topic(set_name, event, {"joins": [], "leaves": leaves, "updates": []}, on_commit=False)
+        push_to_topic(set_name, event, {"joins": [], "leaves": leaves, "updates": []}, on_commit=False,
+                      droppable=True)
 
 
 def last_seen_record(*, user_ids, at):

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import json
 import re
+import socket
 
 import pytest
 import websockets
@@ -144,6 +145,113 @@ async def test_3_edits_and_deletes_count_against_the_chat_rate(amake_user, amake
         assert refused["error"]["code"] == "rate_limited"
         assert (await request(ws, "room:lounge", "delete", {"id": message["id"]}))["error"]["code"] == "rate_limited"
         await ws.close()
+
+
+# --- 3. Slow readers cannot hold the server's memory
+
+
+def stalled_socket_factory():
+    """A TCP socket with a tiny receive buffer: once its owner stops reading, the kernel takes little,
+    so what the server sends piles up on the server at once."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    return sock
+
+
+async def stalled_socket_of(server, username, *topics):
+    """A socket whose client joins `topics`, then reads nothing more (websockets stops reading once
+    its queue holds one frame: the rest stays in the kernel, then on the server)."""
+    client = await login(server, username)
+    sock = stalled_socket_factory()
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
+    ws, _ = await ws_connect(server, client, sock=sock, max_queue=1, max_size=None)
+    for topic in topics:
+        assert (await request(ws, topic, "join"))["ok"]
+    return ws
+
+
+async def fill_room(amake_user, amake_room, count=100, body_chars=4000):
+    from chat.models import Message
+
+    alice = await amake_user("alice", password=PASSWORD)
+    await amake_user("bob", password=PASSWORD)
+    await amake_user("carol", password=PASSWORD)
+    room = await amake_room("lounge")
+    await database_sync_to_async(Message.objects.bulk_create)(
+        [Message(room=room, author=alice, body=f"{i:04d}" + "x" * (body_chars - 4)) for i in range(count)])
+
+
+async def until(predicate, timeout_s, what):
+    """Poll `predicate` (an async callable) until it is true; nothing can be awaited instead (server state)."""
+    async with asyncio.timeout(timeout_s):
+        while not await predicate():
+            await asyncio.sleep(0.05)
+
+
+async def test_3_a_socket_that_does_not_read_is_closed_and_forgotten_past_the_output_cap(amake_user, amake_room):
+    from django.contrib.auth import get_user_model
+
+    from hub.redis import get_async_redis, key
+
+    await fill_room(amake_user, amake_room)
+    alice_id = (await get_user_model().objects.aget(username="alice")).pk
+    with DaphneServer(HUB_MAX_BUFFERED=256 * 1024) as server:
+        bob = await socket_of(server, "bob", "room:lounge")
+        stalled = await stalled_socket_of(server, "alice", "room:lounge")
+        assert await get_async_redis().zcard(key("sockets", alice_id)) == 1
+        # 30 replies of ~400 KB: 12 MB, far past the cap plus what the kernel buffers hold.
+        for i in range(30):
+            await stalled.send(json.dumps({"topic": "room:lounge", "event": "history", "payload": {"limit": 100},
+                                           "ref": f"h{i}"}))
+
+        async def forgotten():
+            return await get_async_redis().zcard(key("sockets", alice_id)) == 0
+
+        # The server dropped the connection and ran the consumer's cleanup (its Redis registration is gone).
+        await until(forgotten, 15, "the stalled socket's registration to go")
+        assert "closing slow consumer" in server.output()
+        with pytest.raises(websockets.ConnectionClosed):
+            async with asyncio.timeout(10):
+                while True:
+                    await stalled.recv()
+        # Everyone else is served as before.
+        reply = await request(bob, "room:lounge", "history", {"limit": 100})
+        assert len(reply["data"]["messages"]) == 100
+        await bob.close()
+
+
+async def test_3_typing_is_dropped_for_a_socket_that_is_behind_and_messages_are_not(amake_user, amake_room):
+    await fill_room(amake_user, amake_room)
+    # A cap of 40 MB: ~36 MB of replies leave the stalled socket behind (over half) but open.
+    with DaphneServer(HUB_MAX_BUFFERED=40 * 1000 * 1000) as server:
+        bob = await socket_of(server, "bob", "room:lounge")
+        stalled = await stalled_socket_of(server, "alice", "room:lounge")
+        for i in range(90):
+            await stalled.send(json.dumps({"topic": "room:lounge", "event": "history", "payload": {"limit": 100},
+                                           "ref": f"h{i}"}))
+        # A socket handles its frames in order: once bob sees this message, every reply above was written.
+        await stalled.send(json.dumps({"topic": "room:lounge", "event": "send", "payload": {"body": "sync"},
+                                       "ref": "sync"}))
+        await ws_expect(bob, "room:lounge", "message", timeout=30, where=lambda p: p["message"]["body"] == "sync")
+        carol = await socket_of(server, "carol", "room:lounge")
+        assert (await request(bob, "room:lounge", "typing", {"typing": True}))["ok"]
+        assert (await request(bob, "room:lounge", "send", {"body": "after"}))["ok"]
+        # A socket that keeps up gets both: the typing push was sent to the room.
+        await ws_expect(carol, "room:lounge", "typing", timeout=5)
+        await ws_expect(carol, "room:lounge", "message", timeout=5, where=lambda p: p["message"]["body"] == "after")
+        # Now the stalled client reads everything it was sent: the message, every reply, no typing.
+        events, replies = [], 0
+        async with asyncio.timeout(30):
+            while True:
+                frame = json.loads(await stalled.recv())
+                replies += frame["event"] == "reply"
+                events.append(frame["event"])
+                if frame["event"] == "message" and frame["payload"]["message"]["body"] == "after":
+                    break
+        assert replies == 91 and "typing" not in events
+        for ws in (bob, carol, stalled):
+            await ws.close()
 
 
 # --- 4. Privileges follow the user, not the handshake

@@ -226,7 +226,8 @@ async def typing_relay(*, room, user, typing, conn_id):
     if await get_async_redis().set(slot, 1, nx=True, px=2000):
         if room.kind != "public":  # after the throttle: at most a few membership lookups per second
             await database_sync_to_async(_require_member)(room, user)
-        await apush_to_topic(room.topic, "typing", {"user": user_dict(user), "typing": typing}, exclude_conn=conn_id)
+        await apush_to_topic(room.topic, "typing", {"user": user_dict(user), "typing": typing}, exclude_conn=conn_id,
+                             droppable=True)
 
 
 def room_history(*, room, user, before, limit):
