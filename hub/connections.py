@@ -6,7 +6,6 @@ processes' entries age out by score, so a crash never locks a user out.
 """
 
 import logging
-import time
 
 from hub import app_settings, lifecycle, protocol
 from hub.push import session_group, user_group
@@ -14,12 +13,25 @@ from hub.redis import get_async_redis, get_sync_redis, key
 
 logger = logging.getLogger(__name__)
 
-# KEYS[1] user's set; ARGV: conn, now, expiry. Returns the count including this socket.
+# Expiry times come from Redis's own clock (TIME), the same for every server process: a process
+# whose clock ran ahead would otherwise expire the live sockets other processes registered.
+# KEYS[1] user's set; ARGV: conn, ttl seconds. Returns the count including this socket.
 _REGISTER = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-redis.call('EXPIRE', KEYS[1], math.ceil(ARGV[3] - ARGV[2]) + 60)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 60)
 return redis.call('ZCARD', KEYS[1])
+"""
+# KEYS[1] user's set; ARGV: conn, ttl seconds. Returns 1 if the socket was there (and now expires later), else 0.
+_REFRESH = """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 60)
+return 1
 """
 
 
@@ -49,14 +61,12 @@ def _key(user_id):
 
 async def register(user_id, conn_id, ttl_s):
     """Record a socket; return how many live sockets the user has now (this one included)."""
-    now = time.time()
-    return await get_async_redis().eval(_REGISTER, 1, _key(user_id), conn_id, now, now + ttl_s)
+    return await get_async_redis().eval(_REGISTER, 1, _key(user_id), conn_id, ttl_s)
 
 
 async def refresh(user_id, conn_id, ttl_s):
     """Push a socket's expiry forward; False if Redis no longer has it (restarted, or swept as dead)."""
-    changed = await get_async_redis().zadd(_key(user_id), {conn_id: time.time() + ttl_s}, xx=True, ch=True)
-    return bool(changed)
+    return bool(await get_async_redis().eval(_REFRESH, 1, _key(user_id), conn_id, ttl_s))
 
 
 async def unregister(user_id, conn_id):

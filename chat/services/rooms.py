@@ -166,6 +166,8 @@ def members_add(*, room, users):
 def membership_ensure(*, room, user):
     """Joining a public room makes the user a member (so it counts unread for them), marked as such."""
     _, created = Membership.objects.get_or_create(room=room, user=user, defaults={"by_public_join": True})
+    if created:  # the user's lobbies, open in other tabs, list the room and count its unread from now on
+        _push_room_added(room, [user])
     return created
 
 

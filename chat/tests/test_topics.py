@@ -260,6 +260,20 @@ async def test_lobby_lists_rooms_and_pushes_unread_for_rooms_not_joined(amake_us
     assert (await lobby_only.expect("chat", "unread"))["unread"] == 0
 
 
+async def test_a_public_room_joined_after_the_lobby_is_listed_and_counted_in_it(amake_user, amake_room, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    await amake_room("plaza")  # public; bob is not a member yet
+    lobby = await connect(bob)
+    await lobby.ok("chat", "join")  # lists public rooms, but counts unread only in the user's rooms
+    tab = await connect(bob)
+    await tab.ok("room:plaza", "join")  # makes bob a member
+    assert (await lobby.expect("chat", "room"))["room"]["slug"] == "plaza"
+    await tab.ok("room:plaza", "leave")
+    a, _ = await in_room(connect, alice, "plaza")
+    msg = (await a.ok("room:plaza", "send", {"body": "anyone?"}))["message"]
+    assert await lobby.expect("chat", "unread") == {"room": "plaza", "unread": 1, "last_message_id": msg["id"]}
+
+
 async def test_open_dm_creates_one_room_per_pair(amake_user, connect):
     alice, bob = await amake_user("alice"), await amake_user("bob")
     a, b = await connect(alice), await connect(bob)
