@@ -110,6 +110,22 @@ def install():
 
     server.WebSocketFactory = LimitedWebSocketFactory
     _close_sockets_on_shutdown(server, ws_protocol)
+    _tell_listeners_when_serving()
+
+
+def _tell_listeners_when_serving():
+    """Run the lifecycle listeners' `started()` once the reactor (and with it asyncio's loop) runs,
+    so per-process work such as presence's sweep starts with the process, not with its first socket."""
+    import asyncio
+
+    from twisted.internet import reactor
+
+    def start():
+        from hub import lifecycle
+
+        asyncio.ensure_future(lifecycle.started())
+
+    reactor.callWhenRunning(start)
 
 
 def _close_sockets_on_shutdown(server, ws_protocol):

@@ -1,6 +1,8 @@
 """Connection lifecycle hooks: how an app (presence) follows every socket without the consumer naming it.
 
 A listener is an object with any of these async methods:
+- `started()`: awaited once when the server process is up and serving, before any socket
+  (under daphne; other servers never call it, so a listener also starts on its first socket);
 - `connected(conn)`: the socket is accepted and registered;
 - `activity(conn)`: the socket's registration is being refreshed (on a heartbeat, or while
   other frames keep it open; hub.guards.Watchdog says when): extend whatever expires with
@@ -34,6 +36,11 @@ async def notify(hook, *args):
 async def heartbeat(conn, payload):
     """Hand a heartbeat's payload to every listener; re-raise the first HubError one of them raised."""
     await _call_each("heartbeat", (conn, payload), refusals=True)
+
+
+async def started():
+    """Tell every listener the server process is serving (hub.daphne_limits calls this under daphne)."""
+    await notify("started")
 
 
 async def shutdown():

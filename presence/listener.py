@@ -10,8 +10,11 @@ class PresenceListener:
     still makes its user online.
     """
 
+    async def started(self):
+        services.ensure_sweeper()  # dead connections of crashed servers go, even with no socket here
+
     async def connected(self, conn):
-        services.ensure_sweeper()
+        services.ensure_sweeper()  # servers other than daphne never call started()
         await services.connection_track(conn)
 
     async def activity(self, conn):

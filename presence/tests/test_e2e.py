@@ -90,3 +90,17 @@ async def test_a_join_reply_larger_than_the_client_frame_limit_arrives(amake_use
         reply = await ws_request(ws, "presence", "join")
         assert reply["ok"] and len(reply["data"]["users"]) == 801
         await ws.close()
+
+
+async def test_a_server_sweeps_dead_connections_from_its_start_without_any_socket_of_its_own():
+    from presence import services, store
+
+    # A connection whose server died: nobody refreshes it, and it expires in a second.
+    await store.track(services.SITE_SET, "dead-conn", user={"id": 99, "username": "ghost", "display_name": "ghost"},
+                      status="online", ttl_s=1)
+    assert [u["username"] for u in await store.list_set(services.SITE_SET)] == ["ghost"]
+    with DaphneServer(HUB_PRESENCE_TTL=TTL, HUB_HEARTBEAT=HEARTBEAT):
+        # Nothing can be awaited: poll the store until the new process's sweeper has run.
+        async with asyncio.timeout(10):
+            while await store.list_set(services.SITE_SET):
+                await asyncio.sleep(0.1)

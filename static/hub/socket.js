@@ -14,6 +14,11 @@ export const CLOSE_FLOODING = 4429;
 // After 4429 (flooding, or too many tabs) the first retry waits at least this long.
 const FLOOD_RETRY_FLOOR_MS = 10000;
 const RECONNECT_BASE_MS = 500;
+// The backoff starts over only once a connection has stayed up this long: a server that
+// closes right after `hello` (overloaded, restarting, refusing this user) must not get a
+// reconnect every half second forever. backoff.js caps each wait.
+export const STABLE_AFTER_MS = 10000;
+const MAX_ATTEMPT = 16; // 2^16 x 500 ms is far past the cap: counting further changes nothing
 
 export class HubSocket {
   constructor({ url = null, loginUrl = "/accounts/login/", timeoutMs = 20000 } = {}) {
@@ -25,7 +30,7 @@ export class HubSocket {
     this.hello = null; // the server's `hello` payload, while open
     this.state = "idle";
     this.stopped = false; // true: no reconnect (signed out, or stopped from the console)
-    this.attempt = 0; // reconnects since the last `hello`
+    this.attempt = 0; // reconnects since the last connection that stayed up STABLE_AFTER_MS
     this.nextRef = 1;
     this.pending = new Map(); // ref -> {resolve, reject, timer}
     this.subscriptions = new Map(); // topic -> Channel
@@ -97,7 +102,8 @@ export class HubSocket {
 
   opened(hello) {
     this.hello = hello;
-    this.attempt = 0;
+    clearTimeout(this.stableTimer);
+    this.stableTimer = setTimeout(() => { this.attempt = 0; }, STABLE_AFTER_MS);
     this.setState("connected");
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), (hello.heartbeat || 25) * 1000);
@@ -109,6 +115,7 @@ export class HubSocket {
   closed(socket, event) {
     if (socket !== this.socket) return;
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.stableTimer);
     this.socket = null;
     this.hello = null;
     const gone = new HubError({ code: "disconnected", message: "The connection closed before a reply." });
@@ -129,7 +136,7 @@ export class HubSocket {
       this.setState("reconnecting");
       const floor = event.code === CLOSE_FLOODING ? FLOOD_RETRY_FLOOR_MS : 0;
       const delay = Math.max(floor, backoffMs(this.attempt, RECONNECT_BASE_MS));
-      this.attempt += 1;
+      this.attempt = Math.min(this.attempt + 1, MAX_ATTEMPT);
       setTimeout(() => this.connect(), delay);
     }
   }
