@@ -167,6 +167,40 @@ async def test_send_to_user_reaches_every_socket_of_that_user_that_joined(amake_
     assert await bobs.nothing(0.2)
 
 
+async def test_send_to_user_from_async_code_schedules_the_push_and_returns_its_task(amake_user, connect):
+    from hub.push import send_to_user
+
+    alice = await amake_user("alice")
+    tab = await connect(alice)
+    await tab.ok("echo:x", "join")
+    task = send_to_user(alice, "echo:x", "custom", {"n": 1})
+    assert isinstance(task, asyncio.Task)
+    await task
+    assert await tab.expect("echo:x", "custom") == {"n": 1}
+
+
+async def test_send_to_user_from_sync_code_sends_after_the_commit_and_never_for_a_rollback(amake_user, connect):
+    from channels.db import database_sync_to_async
+    from django.db import transaction
+
+    from hub.push import send_to_user
+
+    alice = await amake_user("alice")
+    tab = await connect(alice)
+    await tab.ok("echo:x", "join")
+
+    def in_transaction(n, *, roll_back):
+        with transaction.atomic():
+            assert send_to_user(alice.pk, "echo:x", "custom", {"n": n}) is None  # a user id works as well
+            if roll_back:
+                transaction.set_rollback(True)
+
+    await database_sync_to_async(in_transaction)(1, roll_back=True)
+    await database_sync_to_async(in_transaction)(2, roll_back=False)
+    assert await tab.expect("echo:x", "custom") == {"n": 2}  # the first one never went out
+    assert await tab.nothing(0.3)
+
+
 async def test_socket_idle_longer_than_ttl_closes_4408(amake_user, connect, settings):
     settings.HUB_PRESENCE_TTL = 1
     comm = await connect(await amake_user("alice"))
