@@ -2,7 +2,8 @@
 
 Each attacker socket (one account, N sockets) has a 4 KiB receive buffer and stops reading
 after its join, then sends `history` (100 messages of 4,000 characters: ~400 KB a reply) at
-the default per-socket frame budget (20 a second) for --seconds. A normal user on the same
+the default per-socket frame budget (20 a second) for --seconds (the per-user budget,
+HUB_USER_BUDGET, is lifted as in every scenario, so the cap is measured alone). A normal user on the same
 server asks for the same page once a second and reads it. Reported for each run: daphne's
 resident memory before, at its peak and --hold seconds after the attackers stopped sending
 (their sockets still open and unread, unless the server closed them), the sockets the server

@@ -18,6 +18,7 @@ class ChatTopic(Topic):
     """
 
     events = ("open_dm", "create", "leave_room")
+    costs = {"join": 5}  # every room of the user with its unread count: a few queries
 
     async def join(self, payload):
         # Subscribe, then read, so no message falls between the two (as in rooms); one that
@@ -74,6 +75,14 @@ class RoomTopic(Topic):
     """`room:<slug>`: authorization at join; subscribe first, then read, so nothing falls in between."""
 
     events = ("send", "history", "typing", "read", "edit", "delete", "remove")
+    # A page of up to 100 messages (~400 KB); a join reads the newest 50, or with `since` up to 100.
+    costs = {"join": 5, "history": 10}
+
+    @classmethod
+    def cost(cls, event, payload):
+        if event == "join" and isinstance(payload, dict) and payload.get("since") is not None:
+            return 10
+        return super().cost(event, payload)
 
     async def join(self, payload):
         since = get_int(payload, "since", required=False)

@@ -23,6 +23,11 @@ class AppSettings:
     FLOOD_MAX_FAILURES = 50
     """Failed or refused frames within FLOOD_WINDOW_SECS that close the socket with 4429."""
     FLOOD_WINDOW_SECS = 10.0
+    REJOINS_PER_TOPIC = 3
+    """Re-joins of one joined topic a socket may make per REJOIN_WINDOW_SECS (a token bucket); then `rate_limited`."""
+    REJOIN_WINDOW_SECS = 10.0
+    MAX_EVENT_COST = 1000
+    """The largest weight a topic may give an event (`Topic.costs`)."""
     SESSION_CHECK_MAX_SECS = 300
     """However HUB_SESSION_CHECK_SECS is set, a socket re-checks its session at least this often."""
     SHUTDOWN_GRACE_SECS = 2.0
@@ -62,6 +67,11 @@ class AppSettings:
     def FRAME_RATE(self):
         """HUB_FRAME_RATE: frames one socket may send, as COUNT/SECONDS (a token bucket)."""
         return settings.HUB_FRAME_RATE
+
+    @property
+    def USER_BUDGET(self):
+        """HUB_USER_BUDGET: weight of expensive events one user may spend, as COUNT/SECONDS (hub.budget)."""
+        return settings.HUB_USER_BUDGET
 
     @property
     def MAX_BUFFERED_BYTES(self):

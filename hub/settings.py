@@ -249,7 +249,8 @@ if HUB_MAX_BUFFERED < 0:
 HUB_CHAT_RATE = env.str("HUB_CHAT_RATE", default="20/10s")
 HUB_FRAME_RATE = env.str("HUB_FRAME_RATE", default="200/10s")
 HUB_ROOM_OPEN_RATE = env.str("HUB_ROOM_OPEN_RATE", default="30/1h")
-for _rate_setting in ("HUB_CHAT_RATE", "HUB_FRAME_RATE", "HUB_ROOM_OPEN_RATE"):
+HUB_USER_BUDGET = env.str("HUB_USER_BUDGET", default="600/10s")
+for _rate_setting in ("HUB_CHAT_RATE", "HUB_FRAME_RATE", "HUB_ROOM_OPEN_RATE", "HUB_USER_BUDGET"):
     try:
         parse_rate(globals()[_rate_setting])
     except ValueError as error:

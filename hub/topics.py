@@ -9,7 +9,9 @@ import re
 
 from django.core.exceptions import ImproperlyConfigured
 
-from hub.errors import BadRequest, NotJoined, UnknownEvent, UnknownTopic
+from hub import app_settings, budget
+from hub.errors import BadRequest, NotJoined, RateLimited, UnknownEvent, UnknownTopic
+from hub.guards import FrameBudget
 from hub.push import topic_group
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,15 @@ def check_handler_class(handler_class):
             raise ImproperlyConfigured(f"{name}.events: {event!r} is not a usable event name")
         if not callable(getattr(handler_class, f"on_{event}", None)):
             raise ImproperlyConfigured(f"{name} lists event {event!r} but has no on_{event}() method")
+    costs = handler_class.costs
+    if not isinstance(costs, dict):
+        raise ImproperlyConfigured(f"{name}.costs must be a dict of event name -> weight")
+    for event, weight in costs.items():
+        if event != "join" and event not in events:
+            raise ImproperlyConfigured(f"{name}.costs: {event!r} is neither 'join' nor one of its events")
+        if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= app_settings.MAX_EVENT_COST:
+            raise ImproperlyConfigured(f"{name}.costs[{event!r}] must be a whole number from 1 to "
+                                       f"{app_settings.MAX_EVENT_COST}")
     unlisted = sorted(
         attr for attr in dir(handler_class)
         if attr.startswith("on_") and attr not in HOOKS and attr[3:] not in events
@@ -110,6 +121,10 @@ class Topic:
     """
 
     events = ()
+    # What an event weighs in the user's budget (hub.budget): {"join": 5, "history": 10}; 1 if
+    # not listed. Weigh what makes the server work: database reads, big replies. `cost()` may
+    # look at the payload (a join with `since` reads more).
+    costs = {}
     replaced = False  # true while leave() runs because a duplicate join replaces this instance
 
     def __init__(self, conn, topic, suffix):
@@ -121,6 +136,11 @@ class Topic:
     @property
     def user(self):
         return self.conn.user
+
+    @classmethod
+    def cost(cls, event, payload):
+        """The weight of one `event` ("join" included) with this payload; override to look at the payload."""
+        return cls.costs.get(event, 1)
 
     # --- what subclasses write
 
@@ -206,6 +226,8 @@ class JoinedTopics:
         handler_class, suffix = lookup(topic)
         if handler_class is None:
             raise UnknownTopic(f"No topic {topic!r}.")
+        if event != "leave":
+            await budget.spend(self.conn.user.pk, handler_class.cost(event, payload))
         if event == "join":
             return await self.join(handler_class, topic, suffix, payload)
         if event == "leave":
@@ -220,10 +242,19 @@ class JoinedTopics:
 
     async def join(self, handler_class, topic, suffix, payload):
         """Start a fresh handler and return its join reply data; a joined topic's handler is replaced."""
-        old = self.handlers.pop(topic, None)
+        old = self.handlers.get(topic)
         if old is None and len(self.handlers) >= self.max_topics:
             raise BadRequest(f"A socket may join at most {self.max_topics} topics.")
         handler = handler_class(self.conn, topic, suffix)
+        if old is not None:
+            # Each join redoes its authorization and reads: re-joining in a loop is throttled per topic.
+            handler.rejoins = old.rejoins
+            wait = handler.rejoins.take()
+            if wait:
+                raise RateLimited(wait, f"{topic!r} was re-joined too often; it stays joined.")
+            del self.handlers[topic]
+        else:
+            handler.rejoins = FrameBudget(app_settings.REJOINS_PER_TOPIC, app_settings.REJOIN_WINDOW_SECS)
         data = await (handler.start(payload) if old is None else self.replace(old, handler, payload))
         if self.conn.closed:
             await handler.stop()  # closed while joining (the watchdog): cleanup has run already

@@ -28,6 +28,7 @@ class NotificationsTopic(Topic):
     """Pushes arrive through the user's own group; only the user's rows are ever read or marked."""
 
     events = ("read", "read_all", "list")
+    costs = {"join": 5, "list": 5, "read_all": 5}  # pages of up to 100 rows; read_all updates every unread row
 
     async def join(self, payload):
         since = get_int(payload, "since", required=False)

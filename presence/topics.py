@@ -10,6 +10,8 @@ class PresenceTopic(Topic):
     """Joining subscribes to the diffs; the socket itself is tracked from connect to close."""
 
     events = ("set", "query")
+    # The join reply lists everyone online (up to thousands); a query reads up to 200 users.
+    costs = {"join": 10, "query": 5}
 
     async def join(self, payload):
         await self.subscribe()

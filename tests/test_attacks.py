@@ -147,6 +147,24 @@ async def test_3_edits_and_deletes_count_against_the_chat_rate(amake_user, amake
         await ws.close()
 
 
+# --- 3. Expensive events draw on one budget per account, whatever the number of sockets
+
+
+async def test_3_history_pages_from_many_sockets_draw_on_one_budget_per_account(amake_user, amake_room):
+    await fill_room(amake_user, amake_room, count=10, body_chars=10)
+    with DaphneServer(HUB_USER_BUDGET="30/60s") as server:  # three pages a minute, refilled slowly
+        tabs = [await socket_of(server, "alice", "room:lounge") for _ in range(4)]  # joins weigh 5: 20 spent
+        bob = await socket_of(server, "bob", "room:lounge")
+        assert (await request(tabs[0], "room:lounge", "history", {"limit": 10}))["ok"]  # 30 of 30
+        for ws in tabs:
+            refused = await request(ws, "room:lounge", "history", {"limit": 10})
+            assert refused["error"]["code"] == "rate_limited" and refused["error"]["retry_after"] > 10
+        assert (await request(tabs[1], "room:lounge", "send", {"body": "sends are not weighed"}))["ok"]
+        assert (await request(bob, "room:lounge", "history", {"limit": 10}))["ok"]
+        for ws in (*tabs, bob):
+            await ws.close()
+
+
 # --- 3. Slow readers cannot hold the server's memory
 
 

@@ -104,6 +104,12 @@ async def on_event(self, payload):
     ({"events": ("Go",), "on_Go": on_event}, "not a usable event name"),
     ({"events": "go", "on_go": on_event}, "tuple of distinct"),
     ({"events": ("go", "go"), "on_go": on_event}, "tuple of distinct"),
+    ({"events": ("go",), "on_go": on_event, "costs": [("go", 2)]}, "must be a dict"),
+    ({"events": ("go",), "on_go": on_event, "costs": {"stop": 2}}, "neither 'join' nor one of its events"),
+    ({"events": ("go",), "on_go": on_event, "costs": {"go": 0}}, "whole number from 1"),
+    ({"events": ("go",), "on_go": on_event, "costs": {"go": 2.5}}, "whole number from 1"),
+    ({"events": ("go",), "on_go": on_event, "costs": {"join": True}}, "whole number from 1"),
+    ({"events": ("go",), "on_go": on_event, "costs": {"go": 10**6}}, "whole number from 1"),
 ])
 def test_register_refuses_a_class_whose_events_and_handlers_disagree(attributes, problem):
     with pytest.raises(ImproperlyConfigured, match=problem):
