@@ -7,6 +7,8 @@
 class AppSettings:
     STATUSES = ("online", "away")
     """What a connection may say of itself (a heartbeat's or `set`'s `status`)."""
+    STATUS_MIN_INTERVAL_SECS = 1.0
+    """A connection's status changes reach Redis at most this often; a later one waits, and the latest wins."""
     QUERY_MAX_USERS = 200
     """Usernames one `query` may ask about."""
     COALESCE_SECS = 0.25

@@ -6,6 +6,8 @@ so a reconnect storm costs each socket O(1) frames per window, not one per arriv
 
 import asyncio
 import logging
+import math
+import time
 import uuid
 
 from channels.db import database_sync_to_async
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 SITE_SET = "presence"
 SITE_EVENT = "diff"
+OTHER_STATUS = {"online": "away", "away": "online"}
 _PROCESS_TOKEN = uuid.uuid4().hex
 
 
@@ -52,13 +55,16 @@ class Coalescer:
     server may be published after the same user's re-join on another, and only the
     current state is right whatever order the diffs arrive in. For the same reason a
     user who came and went within one window gets a leave, not silence: a socket that
-    joined mid-window has them in its join reply. A user deleted within the window is
+    joined mid-window has them in its join reply. A user whose status only changed and is back
+    where it was when the window began (away, then online again) gets nothing: to everyone who
+    saw the window's start, nothing changed. A user deleted within the window is
     offline with no USER record left in Redis: their leave is told with the USER the
     leave itself carried, or they would stay online on everyone's screen.
     """
 
     def __init__(self):
         self.pending = {}  # set name -> {user id: first change kind in this window}
+        self.status_before = {}  # (set name, user id) -> status when the window began, for users first updated
         self.events = {}  # set name -> push event name
         self.last_seen = {}  # user id -> ISO of a site-set leave in this window
         self.left = {}  # user id -> USER of a leave in this window (for when Redis no longer has it)
@@ -67,7 +73,11 @@ class Coalescer:
 
     def add(self, changes):
         for change in changes:
-            self.pending.setdefault(change.set_name, {}).setdefault(change.user_id, change.kind)
+            users = self.pending.setdefault(change.set_name, {})
+            if change.user_id not in users:
+                users[change.user_id] = change.kind
+                if change.kind == "update":  # online <-> away: it was the other one before
+                    self.status_before[(change.set_name, change.user_id)] = OTHER_STATUS[change.status]
             self.events[change.set_name] = change.event
             if change.last_seen:
                 self.last_seen[change.user_id] = change.last_seen
@@ -84,6 +94,7 @@ class Coalescer:
 
     async def flush(self):
         pending, self.pending = self.pending, {}
+        status_before, self.status_before = self.status_before, {}
         last_seen, self.last_seen = self.last_seen, {}
         left, self.left = self.left, {}
         # In a storm (a deploy's reconnects) every window is one frame to every socket of the
@@ -92,7 +103,7 @@ class Coalescer:
         self.window_s = app_settings.STORM_COALESCE_SECS if storm else app_settings.COALESCE_SECS
         for set_name, users in pending.items():
             try:
-                diff = await diff_for(set_name, users, last_seen, left)
+                diff = await diff_for(set_name, users, last_seen, left, status_before)
                 if any(diff.values()):
                     event = self.events.get(set_name, "presence")
                     await apush_to_topic(set_name, event, diff, droppable=True)
@@ -100,10 +111,12 @@ class Coalescer:
                 logger.warning("could not push a presence diff for %s", set_name, exc_info=True)
 
 
-async def diff_for(set_name, first_kinds, last_seen, left=None):
+async def diff_for(set_name, first_kinds, last_seen, left=None, status_before=None):
     """{"joins", "leaves", "updates"} for users that changed: their state in Redis now.
 
     `left`: {user id: USER} of leaves seen in the window, for users Redis has no record of now.
+    `status_before`: {(set name, user id): status} of users whose first change was an update;
+    one whose status is that again is left out (it flipped back).
     """
     diff = {"joins": [], "leaves": [], "updates": []}
     states = await store.states(set_name, list(first_kinds))
@@ -119,6 +132,8 @@ async def diff_for(set_name, first_kinds, last_seen, left=None):
         if status == "offline":
             seen = last_seen.get(uid) if set_name == SITE_SET else None
             diff["leaves"].append(presence_entry(user, "offline", seen))
+        elif (status_before or {}).get((set_name, uid)) == status and first_kinds[uid] == "update":
+            continue  # away and back (or back and away) within the window: nothing to tell
         else:
             kind = "joins" if first_kinds[uid] == "join" else "updates"
             diff[kind].append(presence_entry(user, status, None, metas))
@@ -218,6 +233,11 @@ def last_seen_record(*, user_ids, at):
 # owns it (the socket knows nothing of statuses). The browser client sends its status with every
 # heartbeat, and an unchanged one must stay an O(1) heartbeat.
 _statuses = {}
+# The status throttle: when each connection's status last reached Redis, the timer of a held
+# change, and the tasks applying held changes now.
+_status_applied_at = {}
+_held_statuses = {}
+_applying = set()
 
 
 def connection_status(conn):
@@ -241,15 +261,55 @@ async def connection_refresh(conn):
 
 
 async def connection_status_set(conn, status):
-    """Set a socket's status in every set it is in; free when the status did not change."""
+    """Set a socket's status in every set it is in; free when the status did not change.
+
+    At most one change per STATUS_MIN_INTERVAL_SECS reaches Redis: a sooner one is held and
+    applied when the interval has passed, the latest held status winning (a client flipping
+    away/online 20 times a second costs everyone one diff a second at most, and still ends
+    right). A change back to the applied status drops the held one.
+    """
+    held = _held_statuses.pop(conn.conn_id, None)
+    if held is not None:
+        held.cancel()
     if connection_status(conn) == status:
         return
+    wait = _status_applied_at.get(conn.conn_id, -math.inf) + app_settings.STATUS_MIN_INTERVAL_SECS - time.monotonic()
+    if wait > 0:
+        _held_statuses[conn.conn_id] = asyncio.get_running_loop().call_later(wait, _apply_held_status, conn, status)
+        return
+    await _apply_status(conn, status)
+
+
+def _apply_held_status(conn, status):
+    _held_statuses.pop(conn.conn_id, None)
+    task = asyncio.ensure_future(_apply_held(conn, status))
+    _applying.add(task)  # a reference until it is done (the loop keeps only a weak one)
+    task.add_done_callback(_applying.discard)
+
+
+async def _apply_held(conn, status):
+    try:
+        await _apply_status(conn, status)
+    except Exception:
+        # Redis away: the next heartbeat carries the status again (the browser client sends it each time).
+        logger.warning("could not apply the held status of connection %s", conn.conn_id, exc_info=True)
+        _statuses.pop(conn.conn_id, None)
+
+
+async def _apply_status(conn, status):
+    if getattr(conn, "closed", False):
+        return  # the socket closed while its status was held: connection_forget has run or will
     _statuses[conn.conn_id] = status
+    _status_applied_at[conn.conn_id] = time.monotonic()
     await publish(await store.set_status(conn.conn_id, status))
 
 
 async def connection_forget(conn):
     """The socket closed: remove it from every set."""
+    held = _held_statuses.pop(conn.conn_id, None)
+    if held is not None:
+        held.cancel()
+    _status_applied_at.pop(conn.conn_id, None)
     _statuses.pop(conn.conn_id, None)
     _tracked_sets.pop(conn.conn_id, None)
     await publish(await store.forget(conn.conn_id))

@@ -171,3 +171,48 @@ async def test_presence_comes_back_after_redis_loses_it(amake_user, connect):
     diff = await watcher.expect("presence", "diff", where=lambda p: p["joins"])
     assert names(diff["joins"]) == ["bob"]
     assert names((await watcher.ok("presence", "join"))["users"]) == ["bob"]
+
+
+async def test_a_socket_flipping_its_status_costs_the_others_about_one_diff_a_second(amake_user, connect):
+    import asyncio
+
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    watcher = await connect(alice)
+    await watcher.ok("presence", "join")
+    flipper = await connect(bob)
+    await watcher.expect("presence", "diff", where=lambda p: "bob" in names(p["joins"]))
+    await flipper.ok("presence", "join")
+    watcher.buffer.clear()
+    for i in range(21):  # 1.2 s of away, online, away, ... ending on away
+        await flipper.ok("presence", "set", {"status": "away" if i % 2 == 0 else "online"})
+        await asyncio.sleep(0.06)  # the client's own pace: the point is changes spread over windows
+    seen = []
+    for _ in range(10):  # until 1.2 s pass without a diff: a held change has been applied by then
+        quiet = await watcher.nothing(1.2, topic="presence")
+        seen += [frame["payload"] for frame in watcher.buffer if frame.get("topic") == "presence"]
+        watcher.buffer.clear()
+        if quiet:
+            break
+    about_bob = [diff for diff in seen if "bob" in names(diff["updates"])]
+    # One change a second reaches Redis: away at once, then what was latest after each second.
+    assert 1 <= len(about_bob) <= 3, about_bob
+    assert about_bob[-1]["updates"][0]["status"] == "away"
+    query = await watcher.ok("presence", "query", {"users": ["bob"]})
+    assert query["users"][0]["status"] == "away"  # the last word stands
+
+
+async def test_away_and_back_within_one_window_shows_the_others_nothing(amake_user, connect):
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    watcher = await connect(alice)
+    await watcher.ok("presence", "join")
+    tab1 = await connect(bob)
+    await watcher.expect("presence", "diff", where=lambda p: "bob" in names(p["joins"]))
+    tab2 = await connect(bob)
+    await tab2.ok("presence", "join")
+    await tab2.ok("presence", "set", {"status": "away"})  # bob is still online through tab1
+    assert await watcher.nothing(0.4, topic="presence")
+    await tab1.ok("presence", "join")
+    await tab1.ok("presence", "set", {"status": "away"})  # now bob is away ...
+    tab3 = await connect(bob)  # ... and a new tab makes him online again, within the same window
+    await tab3.ok("hub", "heartbeat")
+    assert await watcher.nothing(0.6, topic="presence"), watcher.buffer
