@@ -74,6 +74,11 @@ class AppSettings:
         return settings.HUB_USER_BUDGET
 
     @property
+    def USER_FRAMES_IN_FLIGHT(self):
+        """HUB_USER_FRAMES_IN_FLIGHT: frames of one user handled at once per process (hub.guards.UserTurns); 0: no limit."""
+        return settings.HUB_USER_FRAMES_IN_FLIGHT
+
+    @property
     def MAX_BUFFERED_BYTES(self):
         """HUB_MAX_BUFFERED: unsent output one socket may hold on the server before it is closed with 4413."""
         return settings.HUB_MAX_BUFFERED

@@ -10,13 +10,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from hub import app_settings, connections, lifecycle, protocol
 from hub.errors import HubError, Internal, RateLimited, UnknownEvent
-from hub.guards import FloodWindow, FrameBudget, Watchdog
+from hub.guards import FloodWindow, FrameBudget, UserTurns, Watchdog
 from hub.push import encoded_push
 from hub.sessions import session_user
 from hub.subscriptions import Subscriptions
 from hub.topics import JoinedTopics
 
 logger = logging.getLogger(__name__)
+USER_TURNS = UserTurns()  # one per process: frames of one user in flight at once, across their sockets
 
 
 class HubConsumer(AsyncWebsocketConsumer):
@@ -71,7 +72,8 @@ class HubConsumer(AsyncWebsocketConsumer):
                 raise RateLimited(wait, "Too many frames on this socket; slow down.")
             if (frame.is_heartbeat or self.watchdog.refresh_due()) and not await self.refresh():
                 return  # closed 4500 just now: Redis had lost this socket
-            data = await self.route(frame)
+            async with USER_TURNS.turn(self.user.pk, app_settings.USER_FRAMES_IN_FLIGHT):
+                data = await self.route(frame)
             if frame.ref is not None:
                 await self.send_frame(protocol.ok_reply(frame.topic, frame.ref, {} if data is None else data))
         except HubError as error:

@@ -1,10 +1,12 @@
-"""The per-socket guards: flood window, frame budget, and the watchdog (idle close, session re-check, keep-alive).
+"""The per-socket guards: flood window, frame budget, and the watchdog (idle close, session re-check, keep-alive);
+and the per-user turn (UserTurns) that keeps one account's sockets from crowding out everyone else's frames.
 
 Each is plain Python over a clock, so it is tested without a socket; the consumer owns one
 of each per connection (a socket lives in one process, so memory is the right place).
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -157,3 +159,37 @@ class Watchdog:
             # The database is briefly away: keep the socket, ask again next time.
             logger.warning("could not check the session of a socket: %s", exc)
             return True
+
+
+class UserTurns:
+    """At most `limit` frames of one user are handled at once in this process; the user's others wait.
+
+    Handlers' database work runs on one thread per process (asgiref's thread-sensitive mode,
+    which Channels' database_sync_to_async uses): a user with 20 sockets could keep 20 jobs
+    queued there at all times, and every other user's `send` would wait behind them. With a
+    turn per user, one account has at most `limit` jobs queued, whatever its number of sockets.
+    A socket handles its frames one at a time anyway, so no socket's replies change order.
+    Entries live only while a frame of that user is in flight or waiting.
+    """
+
+    __slots__ = ("entries",)
+
+    def __init__(self):
+        self.entries = {}  # user id -> [semaphore, frames holding or waiting for it]
+
+    @contextlib.asynccontextmanager
+    async def turn(self, user_id, limit):
+        if limit <= 0:  # no limit (the bench's comparison)
+            yield
+            return
+        entry = self.entries.get(user_id)
+        if entry is None:
+            entry = self.entries[user_id] = [asyncio.Semaphore(limit), 0]
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self.entries[user_id]

@@ -256,6 +256,8 @@ for _rate_setting in ("HUB_CHAT_RATE", "HUB_FRAME_RATE", "HUB_ROOM_OPEN_RATE", "
     except ValueError as error:
         raise ImproperlyConfigured(f"{_rate_setting}: {error}") from None
 HUB_MAX_SOCKETS_PER_USER = env.int("HUB_MAX_SOCKETS_PER_USER", default=20)
+# 0 lifts the limit (for the bench's before/after only).
+HUB_USER_FRAMES_IN_FLIGHT = env.int("HUB_USER_FRAMES_IN_FLIGHT", default=2)
 HUB_SESSION_CHECK_SECS = env.int("HUB_SESSION_CHECK_SECS", default=60)
 
 

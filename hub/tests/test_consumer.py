@@ -201,6 +201,23 @@ async def test_send_to_user_from_sync_code_sends_after_the_commit_and_never_for_
     assert await tab.nothing(0.3)
 
 
+async def test_frames_of_one_user_on_many_sockets_are_all_answered_in_order_one_turn_at_a_time(amake_user, connect):
+    from hub.consumer import USER_TURNS
+
+    alice = await amake_user("alice")
+    tabs = [await connect(alice) for _ in range(4)]
+    for tab in tabs:
+        await tab.ok("echo:x", "join")
+    for n in range(10):  # 40 frames in flight at once, two of them handled at a time
+        for i, tab in enumerate(tabs):
+            await tab.send_frame("echo:x", "echo", {"n": n}, ref=f"{i}-{n}")
+    for i, tab in enumerate(tabs):
+        for n in range(10):
+            reply = await tab.wait_for(lambda f: f.get("event") == "reply")
+            assert reply["ref"] == f"{i}-{n}" and reply["payload"]["data"] == {"echo": {"n": n}}
+    assert alice.pk not in USER_TURNS.entries
+
+
 async def test_socket_idle_longer_than_ttl_closes_4408(amake_user, connect, settings):
     settings.HUB_PRESENCE_TTL = 1
     comm = await connect(await amake_user("alice"))

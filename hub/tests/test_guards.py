@@ -6,7 +6,7 @@ import time
 import pytest
 
 from hub import protocol
-from hub.guards import FloodWindow, FrameBudget, Watchdog
+from hub.guards import FloodWindow, FrameBudget, UserTurns, Watchdog
 
 
 class Clock:
@@ -134,3 +134,38 @@ async def test_watchdog_closes_an_idle_socket_4408():
     dog, closed, _ = make_watchdog(time.monotonic, idle_s=0.05)
     await asyncio.wait_for(dog.run(), 5)
     assert closed == [protocol.CLOSE_IDLE]
+
+
+async def test_user_turns_let_two_frames_of_a_user_run_and_others_wait_without_delaying_other_users():
+    turns = UserTurns()
+    release = asyncio.Event()
+    order = []
+
+    async def frame(user_id, name):
+        async with turns.turn(user_id, 2):
+            order.append(f"start {name}")
+            if user_id == 1:
+                await release.wait()
+            order.append(f"end {name}")
+
+    first, second, third = (asyncio.ensure_future(frame(1, name)) for name in ("a1", "a2", "a3"))
+    await asyncio.sleep(0)  # let them reach the gate
+    await frame(2, "b1")  # another user is not held up by user 1's two frames in flight
+    assert order == ["start a1", "start a2", "start b1", "end b1"]
+    assert not third.done() and turns.entries[1][1] == 3
+    release.set()
+    await asyncio.gather(first, second, third)
+    assert order[4:] == ["end a1", "end a2", "start a3", "end a3"]
+    assert turns.entries == {}  # nothing kept once a user has no frame in flight
+
+
+async def test_user_turns_release_the_turn_when_a_frame_fails_and_zero_means_no_limit():
+    turns = UserTurns()
+    with pytest.raises(RuntimeError):
+        async with turns.turn(1, 1):
+            raise RuntimeError("handler bug")
+    async with turns.turn(1, 1):
+        pass
+    assert turns.entries == {}
+    async with turns.turn(1, 0), turns.turn(1, 0):
+        assert turns.entries == {}
