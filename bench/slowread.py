@@ -55,13 +55,16 @@ async def _attacker(stack, cookie, seconds):
 async def _run(args, cap):
     env = {"HUB_MAX_BUFFERED": str(cap), "HUB_FRAME_RATE": "200/10s"}
     with Stack(redis_url=args.redis_url, env=env) as stack:
+        from django.db import transaction
+
         from chat.models import Message, Room
 
         sessions = make_sessions(2, prefix=f"slow{cap}-")
         (author_id, _, attacker_cookie), (_, _, reader_cookie) = sessions
         room = Room.objects.create(slug="bench", name="Bench", kind="public")
-        Message.objects.bulk_create(
-            [Message(room=room, author_id=author_id, body=f"{i:04d}" + "x" * 3996) for i in range(100)])
+        with transaction.atomic():
+            Message.objects.bulk_create([Message(room=room, author_id=author_id, body=f"{i:04d}" + "x" * 3996, seq=seq)
+                                         for i, seq in enumerate(room.take_seqs(100))])
         reader, _ = await open_socket(stack, reader_cookie)
         await request(reader, "room:bench", "join")
         await request(reader, "room:bench", "history", {"limit": 100})  # warm-up

@@ -1,8 +1,8 @@
 """Rooms (public, private, direct), memberships with read markers, and messages."""
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chat import app_settings
@@ -20,9 +20,33 @@ class Room(models.Model):
     # A direct room's two user ids, "<lower>-<higher>": the database keeps one room per pair.
     # Its slug is random, so a slug says nothing of who talks to whom.
     direct_pair = models.CharField(max_length=41, unique=True, null=True, blank=True, editable=False)
+    # The last stream position handed to a message of this room (Message.seq).
+    last_seq = models.BigIntegerField(default=0, editable=False)
 
     def __str__(self):
         return self.name
+
+    def take_seqs(self, count=1):
+        """The next `count` stream positions of this room, for messages stored in the current transaction.
+
+        The UPDATE locks the room's row until the transaction ends (PostgreSQL; SQLite has one
+        writer at a time), so a second writer waits for the first to commit before it takes its
+        positions: positions follow commit order, which ids from a sequence do not. A client that
+        saw position N and resumes after it can never miss a message committed later with a
+        lower number.
+        """
+        connection = transaction.get_connection()
+        if not connection.in_atomic_block:
+            raise RuntimeError("take_seqs() must run inside the transaction that stores the messages")
+        if connection.features.can_return_columns_from_insert:  # PostgreSQL, SQLite 3.35+: one round trip
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s WHERE id = %s "
+                               "RETURNING last_seq", [count, self.pk])
+                self.last_seq = cursor.fetchone()[0]
+        else:
+            Room.objects.filter(pk=self.pk).update(last_seq=F("last_seq") + count)
+            self.last_seq = Room.objects.filter(pk=self.pk).values_list("last_seq", flat=True).get()
+        return range(self.last_seq - count + 1, self.last_seq + 1)
 
     @property
     def topic(self):
@@ -60,11 +84,15 @@ class Message(models.Model):
     # then staff can still read it in the admin). `edited_at` is set too, as the protocol shows it.
     deleted_at = models.DateTimeField(null=True, blank=True)
     client_id = models.CharField(max_length=app_settings.CLIENT_ID_MAX_LENGTH, null=True, blank=True)
+    # The message's position in its room's stream, in commit order (Room.take_seqs): what
+    # clients resume after (`since_seq`). Ids stay, and come from a sequence in insert order.
+    seq = models.BigIntegerField(editable=False)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["room", "id"], name="message_room_id")]
         constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="one_message_per_room_position"),
             # A retried send (same client_id) is stored once, even when two retries race.
             models.UniqueConstraint(fields=["room", "author", "client_id"], condition=Q(client_id__isnull=False),
                                     name="one_message_per_client_id"),
@@ -72,3 +100,10 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.author}: {self.body[:40]}"
+
+    def save(self, *args, **kwargs):
+        if self.seq is None:  # a new message: its position is taken in the transaction that stores it
+            with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint needed
+                self.seq = self.room.take_seqs(1)[0]
+                return super().save(*args, **kwargs)
+        return super().save(*args, **kwargs)

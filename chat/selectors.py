@@ -101,6 +101,11 @@ def messages_since(*, room, since):
     return rows_after(_messages(room), since=since, limit=app_settings.SINCE_LIMIT)
 
 
+def messages_since_seq(*, room, since_seq):
+    """Up to SINCE_LIMIT messages after stream position `since_seq`, in position (commit) order, and `more`."""
+    return rows_after(_messages(room), since=since_seq, limit=app_settings.SINCE_LIMIT, field="seq")
+
+
 def messages_before(*, room, before=None, limit=None):
     """The `limit` (default JOIN_NEWEST) messages before id `before` (or the newest), oldest first, and `more`."""
     rows, more = rows_before(_messages(room), before=before, limit=limit or app_settings.JOIN_NEWEST)

@@ -7,6 +7,7 @@ from hub.users import display_name, user_dict
 def message_dict(message):
     return {
         "id": message.pk,
+        "seq": message.seq,
         "room": message.room.slug,
         "author": user_dict(message.author),
         "body": "" if message.deleted else message.body,

@@ -80,17 +80,20 @@ class RoomTopic(Topic):
 
     @classmethod
     def cost(cls, event, payload):
-        if event == "join" and isinstance(payload, dict) and payload.get("since") is not None:
+        if event == "join" and isinstance(payload, dict) and (
+                payload.get("since") is not None or payload.get("since_seq") is not None):
             return 10
         return super().cost(event, payload)
 
     async def join(self, payload):
         since = get_int(payload, "since", required=False)
+        since_seq = get_int(payload, "since_seq", required=False, minimum=0)
         # A private or direct room the user may not see answers as one that does not exist.
         self.room = room = await database_sync_to_async(selectors.room_visible_to)(slug=self.suffix, user=self.user)
         await self.subscribe()
         await presence.track(self.conn, self.topic)
-        data = await database_sync_to_async(services.room_join)(room=room, user=self.user, since=since)
+        data = await database_sync_to_async(services.room_join)(room=room, user=self.user, since=since,
+                                                                since_seq=since_seq)
         data["present"] = await presence.list_present(self.topic)
         return data
 

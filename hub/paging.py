@@ -1,12 +1,13 @@
 """Reading a stream of rows by id: what a client missed after an id (resume with `since`), or a page before one."""
 
 
-def rows_after(queryset, *, since, limit):
-    """Up to `limit` rows with an id after `since`, oldest first, and whether more were left out.
+def rows_after(queryset, *, since, limit, field="id"):
+    """Up to `limit` rows with `field` (an id, or a stream position) after `since`, in that order,
+    and whether more were left out.
 
     A client that gets `more` has missed too much to catch up row by row and reloads.
     """
-    rows = list(queryset.filter(id__gt=since).order_by("id")[: limit + 1])
+    rows = list(queryset.filter(**{f"{field}__gt": since}).order_by(field)[: limit + 1])
     return rows[:limit], len(rows) > limit
 
 

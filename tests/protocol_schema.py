@@ -37,7 +37,7 @@ NUMBER = (int, float)
 USER = {"id": int, "username": str, "display_name": str}
 PRESENCE = {**USER, "status": OneOf("online", "away", "offline"), "last_seen": Nullable(ISO), "metas?": [ANY_OBJECT]}
 DIFF = {"joins": [PRESENCE], "leaves": [PRESENCE], "updates": [PRESENCE]}
-MESSAGE = {"id": int, "room": str, "author": USER, "body": str, "created_at": ISO, "edited_at": Nullable(ISO),
+MESSAGE = {"id": int, "seq": int, "room": str, "author": USER, "body": str, "created_at": ISO, "edited_at": Nullable(ISO),
            "edited_by": Nullable(USER), "deleted": bool, "client_id": Nullable(str)}
 ROOM = {"slug": str, "name": str, "kind": OneOf("public", "private", "direct"), "unread": int,
         "last_message_id": Nullable(int)}

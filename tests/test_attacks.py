@@ -12,6 +12,7 @@ import socket
 import pytest
 import websockets
 from channels.db import database_sync_to_async
+from django.db import transaction
 
 from tests.servers import Browserless, DaphneServer, ws_connect, ws_expect, ws_request
 
@@ -196,8 +197,12 @@ async def fill_room(amake_user, amake_room, count=100, body_chars=4000):
     await amake_user("bob", password=PASSWORD)
     await amake_user("carol", password=PASSWORD)
     room = await amake_room("lounge")
-    await database_sync_to_async(Message.objects.bulk_create)(
-        [Message(room=room, author=alice, body=f"{i:04d}" + "x" * (body_chars - 4)) for i in range(count)])
+    def store():
+        with transaction.atomic():
+            Message.objects.bulk_create([Message(room=room, author=alice, body=f"{i:04d}" + "x" * (body_chars - 4),
+                                                 seq=seq) for i, seq in enumerate(room.take_seqs(count))])
+
+    await database_sync_to_async(store)()
 
 
 async def until(predicate, timeout_s, what):

@@ -171,11 +171,14 @@ def membership_ensure(*, room, user):
     return created
 
 
-def room_join(*, room, user, since):
-    """A socket's join of a room: the room, its messages (after `since`, or the newest), and `more`."""
+def room_join(*, room, user, since=None, since_seq=None):
+    """A socket's join of a room: the room, its messages (after position `since_seq`, or id `since`, or
+    the newest), and `more`."""
     if room.kind == "public":
         membership_ensure(room=room, user=user)
-    if since is None:
+    if since_seq is not None:
+        messages, more = selectors.messages_since_seq(room=room, since_seq=since_seq)
+    elif since is None:
         messages, _ = selectors.messages_before(room=room)
         more = False  # without `since`, `more` is about gaps, not older history
     else:

@@ -11,7 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chat.models import Message
@@ -30,9 +30,12 @@ def stale_rows(user, room, *, notifications=1, messages=1):
         [Notification(recipient=user, verb=f"old {i}", unread=False, created_at=long_ago) for i in range(notifications)]
         + [Notification(recipient=user, verb="new", unread=False), Notification(recipient=user, verb="unread",
                                                                                   created_at=long_ago)])
-    Message.objects.bulk_create(
-        [Message(room=room, author=user, body=f"deleted {i}", deleted=True, deleted_at=long_ago) for i in range(messages)]
-        + [Message(room=room, author=user, body="kept")])
+    with transaction.atomic():
+        seqs = iter(room.take_seqs(messages + 1))
+        Message.objects.bulk_create(
+            [Message(room=room, author=user, body=f"deleted {i}", deleted=True, deleted_at=long_ago, seq=next(seqs))
+             for i in range(messages)]
+            + [Message(room=room, author=user, body="kept", seq=next(seqs))])
 
 
 def prune_output(*args):

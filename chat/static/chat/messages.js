@@ -26,7 +26,8 @@ export class MessageList {
     this.actions = { edit, remove };
     this.onStored = onStored;
     this.byId = new Map(); // id -> MESSAGE
-    this.lastId = null; // the newest id shown, to resume with `since`
+    this.lastId = null; // the newest id shown (read markers, history pages)
+    this.lastSeq = null; // the newest stream position shown, to resume with `since_seq`
     this.oldestId = null; // the oldest, for loading history
   }
 
@@ -61,6 +62,7 @@ export class MessageList {
     this.byId.set(m.id, m);
     this.onStored(m);
     if (this.lastId === null || m.id > this.lastId) this.lastId = m.id;
+    if (this.lastSeq === null || m.seq > this.lastSeq) this.lastSeq = m.seq;
     if (this.oldestId === null || m.id < this.oldestId) this.oldestId = m.id;
     const node = this.node(m);
     const existing = this.list.querySelector(`li[data-id="${m.id}"]`);
@@ -89,6 +91,7 @@ export class MessageList {
     this.byId.clear();
     this.list.querySelectorAll("li[data-id]").forEach((li) => li.remove());
     this.lastId = null;
+    this.lastSeq = null;
     this.oldestId = null;
   }
 

@@ -75,7 +75,7 @@ export function init(hub) {
     onStored: (m) => outbox.settle(m),
   });
   const room = hub.channel(`room:${root.dataset.slug}`, {
-    params: () => (messages.lastId === null ? {} : { since: messages.lastId }),
+    params: () => (messages.lastSeq === null ? {} : { since_seq: messages.lastSeq }),
   });
   const outbox = new Outbox({ channel: room, messages, input, say, showError });
   const typists = new Typists(document.getElementById("typing"));
@@ -102,11 +102,18 @@ export function init(hub) {
     outbox.flush(); // what was typed while offline goes out now, in order
   });
   room.onError(showError);
-  for (const event of ["message", "edited", "deleted"]) room.on(event, ({ message }) => messages.add([message]));
   room.on("message", ({ message }) => {
+    // A position more than one past the newest shown: something in between has not arrived
+    // (pushes of two server processes can cross). Re-join to fetch the gap, in order.
+    if (messages.lastSeq !== null && message.seq > messages.lastSeq + 1) {
+      room.rejoin();
+      return;
+    }
+    messages.add([message]);
     markRead();
     typists.stopped(message.author.username);
   });
+  for (const event of ["edited", "deleted"]) room.on(event, ({ message }) => messages.add([message]));
   room.on("typing", (payload) => typists.update(payload));
   room.on("removed", () => closeRoom(room, "You are no longer a member of this room."));
   room.join();
