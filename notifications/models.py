@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from collections import Counter
+
+from django.db import models, transaction
 from django.utils import timezone
 
 from notifications import app_settings
@@ -19,6 +21,40 @@ def validate_notification_url(value):
     """Clients put a notification's url in an href and navigate to it."""
     if not isinstance(value, str) or not SAFE_URL.fullmatch(value):
         raise ValidationError("A notification url is a path on this site (/...) or an http(s):// URL.")
+
+
+class NotificationStream(models.Model):
+    """A user's last notification position (Notification.seq)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
+                                related_name="+")
+    last_seq = models.BigIntegerField(default=0)
+
+
+def take_seqs(user_ids):
+    """{user id: range of new positions} for notifications stored in the current transaction, in one statement.
+
+    The upsert locks each recipient's stream row until the transaction ends (SQLite: one writer
+    at a time), so positions follow commit order, as Room.take_seqs does for chat. Ids go in
+    sorted order, so two notify() calls lock shared recipients in the same order (no deadlock).
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("take_seqs() must run inside the transaction that stores the notifications")
+    counts = sorted(Counter(user_ids).items())
+    table = NotificationStream._meta.db_table
+    taken = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(counts), 500):  # SQLite's limit on parameters is far above 1,000
+            chunk = counts[start:start + 500]
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, last_seq) VALUES {', '.join(['(%s, %s)'] * len(chunk))} "
+                f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + excluded.last_seq "
+                "RETURNING user_id, last_seq",
+                [value for pair in chunk for value in pair])
+            for user_id, last in cursor.fetchall():
+                taken[user_id] = range(last - dict(chunk)[user_id] + 1, last + 1)
+    return taken
 
 
 class Notification(models.Model):
@@ -38,6 +74,8 @@ class Notification(models.Model):
                            validators=[validate_notification_url])
     unread = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Its position in the recipient's stream, in commit order (take_seqs): what clients resume after.
+    seq = models.BigIntegerField(editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -45,9 +83,17 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "unread"], name="notif_recipient_unread"),
             models.Index(fields=["recipient", "id"], name="notif_recipient_id"),
         ]
+        constraints = [models.UniqueConstraint(fields=["recipient", "seq"], name="one_notification_per_position")]
 
     def __str__(self):
         return f"{self.recipient}: {self.verb}"
+
+    def save(self, *args, **kwargs):
+        if self.seq is None:  # a new notification: its position is taken in the transaction that stores it
+            with transaction.atomic(savepoint=False):
+                self.seq = take_seqs([self.recipient_id])[self.recipient_id][0]
+                return super().save(*args, **kwargs)
+        return super().save(*args, **kwargs)
 
 
 class Announcement(models.Model):

@@ -35,6 +35,11 @@ def notifications_since(*, user, since):
     return rows_after(_base(user), since=since, limit=app_settings.SINCE_LIMIT)
 
 
+def notifications_since_seq(*, user, since_seq):
+    """Up to SINCE_LIMIT notifications after stream position `since_seq`, in position (commit) order, and `more`."""
+    return rows_after(_base(user), since=since_seq, limit=app_settings.SINCE_LIMIT, field="seq")
+
+
 def notifications_newest(*, user, before=None, limit=None):
     """The `limit` (default JOIN_NEWEST) notifications before id `before` (or the newest), newest first."""
     return rows_before(_base(user), before=before, limit=limit or app_settings.JOIN_NEWEST)[0]

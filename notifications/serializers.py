@@ -12,6 +12,7 @@ def notification_dict(notification):
                   "repr": notification.target_repr}
     return {
         "id": notification.pk,
+        "seq": notification.seq,
         "verb": notification.verb,
         "level": notification.level,
         "actor": user_dict(notification.actor) if notification.actor_id else None,

@@ -19,7 +19,8 @@ from hub.errors import BadRequest, Forbidden
 from hub.push import push_each, push_to_topic, push_to_users
 from hub.retention import prune_in_batches
 from notifications import app_settings, selectors
-from notifications.models import Announcement, AnnouncementDismissal, Notification, validate_notification_url
+from notifications.models import (Announcement, AnnouncementDismissal, Notification, take_seqs,
+                                  validate_notification_url)
 from notifications.serializers import announcement_dict, notification_dict
 
 NOTIFICATIONS_TOPIC = "notifications"
@@ -96,6 +97,9 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
         for user in users
     ]
     with transaction.atomic():
+        seqs = take_seqs([user.pk for user in users])  # one statement for every recipient
+        for row in rows:
+            row.seq = seqs[row.recipient_id][0]
         created = Notification.objects.bulk_create(rows)
         # PostgreSQL and SQLite >= 3.35 return the new ids (RETURNING); the pushes need them.
         if any(n.pk is None for n in created):

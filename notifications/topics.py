@@ -11,8 +11,11 @@ from notifications import app_settings, selectors, services
 from notifications.serializers import announcement_dict, notification_dict
 
 
-def _join_notifications(user, since):
+def _join_notifications(user, since, since_seq=None):
     unread = selectors.notification_unread_count(user=user)
+    if since_seq is not None:
+        rows, more = selectors.notifications_since_seq(user=user, since_seq=since_seq)
+        return {"unread": unread, "items": [notification_dict(n) for n in rows], "more": more}
     if since is None:
         return {"unread": unread, "items": [notification_dict(n) for n in selectors.notifications_newest(user=user)],
                 "more": False}
@@ -32,7 +35,8 @@ class NotificationsTopic(Topic):
 
     async def join(self, payload):
         since = get_int(payload, "since", required=False)
-        return await database_sync_to_async(_join_notifications)(self.user, since)
+        since_seq = get_int(payload, "since_seq", required=False, minimum=0)
+        return await database_sync_to_async(_join_notifications)(self.user, since, since_seq)
 
     async def on_read(self, payload):
         ids = get_list(payload, "ids", item_type=int, max_items=app_settings.READ_IDS_MAX)

@@ -41,7 +41,7 @@ MESSAGE = {"id": int, "seq": int, "room": str, "author": USER, "body": str, "cre
            "edited_by": Nullable(USER), "deleted": bool, "client_id": Nullable(str)}
 ROOM = {"slug": str, "name": str, "kind": OneOf("public", "private", "direct"), "unread": int,
         "last_message_id": Nullable(int)}
-NOTIFICATION = {"id": int, "verb": str, "level": OneOf("info", "success", "warning", "error"), "actor": Nullable(USER),
+NOTIFICATION = {"id": int, "seq": int, "verb": str, "level": OneOf("info", "success", "warning", "error"), "actor": Nullable(USER),
                 "target": Nullable({"type": str, "id": str, "repr": str}), "data": ANY_OBJECT, "url": Nullable(str),
                 "unread": bool, "created_at": ISO}
 ANNOUNCEMENT = {"id": int, "title": str, "body": str, "level": OneOf("info", "warning", "critical"),

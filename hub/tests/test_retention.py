@@ -17,7 +17,7 @@ from django.utils import timezone
 from chat.models import Message
 from hub import retention
 from hub.redis import get_sync_redis, key, reset_clients
-from notifications.models import Notification
+from notifications.models import Notification, take_seqs
 from tests.servers import ROOT, Browserless, DaphneServer, database_url, ws_connect, ws_request
 
 PASSWORD = "correct-Horse-battery-9"
@@ -26,10 +26,13 @@ PASSWORD = "correct-Horse-battery-9"
 def stale_rows(user, room, *, notifications=1, messages=1):
     """Read notifications and deleted messages older than the default retentions, and fresh ones."""
     long_ago = timezone.now() - timedelta(days=365)
-    Notification.objects.bulk_create(
-        [Notification(recipient=user, verb=f"old {i}", unread=False, created_at=long_ago) for i in range(notifications)]
-        + [Notification(recipient=user, verb="new", unread=False), Notification(recipient=user, verb="unread",
-                                                                                  created_at=long_ago)])
+    with transaction.atomic():
+        seqs = iter(take_seqs([user.pk] * (notifications + 2))[user.pk])
+        Notification.objects.bulk_create(
+            [Notification(recipient=user, verb=f"old {i}", unread=False, created_at=long_ago, seq=next(seqs))
+             for i in range(notifications)]
+            + [Notification(recipient=user, verb="new", unread=False, seq=next(seqs)),
+               Notification(recipient=user, verb="unread", created_at=long_ago, seq=next(seqs))])
     with transaction.atomic():
         seqs = iter(room.take_seqs(messages + 1))
         Message.objects.bulk_create(

@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from notifications.models import Notification
+from notifications.models import Notification, take_seqs
 from notifications.services import notification_prune
 
 pytestmark = pytest.mark.django_db
@@ -52,10 +52,13 @@ def test_a_dry_run_counts_and_changes_nothing(make_user):
 
 def test_it_works_in_batches_of_at_most_batch_size(make_user):
     alice = make_user("alice")
-    Notification.objects.bulk_create([
-        Notification(recipient=alice, verb=f"old {i}", unread=i % 3 == 0, created_at=NOW - timedelta(days=100 + i))
-        for i in range(12)
-    ])
+    with transaction.atomic():
+        seqs = take_seqs([alice.pk] * 12)[alice.pk]
+        Notification.objects.bulk_create([
+            Notification(recipient=alice, verb=f"old {i}", unread=i % 3 == 0, created_at=NOW - timedelta(days=100 + i),
+                         seq=seqs[i])
+            for i in range(12)
+        ])
     with CaptureQueriesContext(connection) as queries:
         assert notification_prune(now=NOW, batch_size=3) == 8  # 4 of the 12 are unread
     deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]

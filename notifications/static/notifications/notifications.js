@@ -11,8 +11,8 @@ export function init(hub) {
   if (!document.getElementById("bell")) return;
   const items = new Map(); // id -> NOTIFICATION
   let unread = 0;
-  let lastId = null; // the newest id seen, to resume with `since`
-  const channel = hub.channel("notifications", { params: () => (lastId === null ? {} : { since: lastId }) });
+  let lastSeq = null; // the newest stream position seen, to resume with `since_seq`
+  const channel = hub.channel("notifications", { params: () => (lastSeq === null ? {} : { since_seq: lastSeq }) });
   const bell = new Bell({
     open(n) {
       if (n.unread) channel.request("read", { ids: [n.id] }).catch(() => {});
@@ -25,17 +25,17 @@ export function init(hub) {
   const render = () => bell.render(items, unread);
   const remember = (n) => {
     items.set(n.id, n);
-    if (lastId === null || n.id > lastId) lastId = n.id;
+    if (lastSeq === null || n.seq > lastSeq) lastSeq = n.seq;
   };
 
   channel.onJoin((data) => {
     if (data.more) { // too much was missed: reload the newest instead of the gap
       items.clear();
-      lastId = null;
+      lastSeq = null;
       channel.rejoin();
       return;
     }
-    const resumed = lastId !== null;
+    const resumed = lastSeq !== null;
     for (const n of data.items) remember(n);
     unread = data.unread;
     render();
@@ -50,6 +50,10 @@ export function init(hub) {
   });
   channel.on("new", (payload) => {
     if (items.has(payload.notification.id)) return; // a duplicate after a resume
+    if (lastSeq !== null && payload.notification.seq > lastSeq + 1) {
+      channel.rejoin(); // one before it has not arrived (pushes can cross): fetch the gap, in order
+      return;
+    }
     remember(payload.notification);
     unread = payload.unread;
     toast(payload.notification);
