@@ -87,6 +87,7 @@ class Stack:
             "HUB_MAX_SOCKETS_PER_USER": "100000",
             "HUB_FRAME_RATE": "1000000/1s",
             "HUB_USER_BUDGET": "1000000/1s",  # the load comes from few accounts
+            "HUB_DRAIN_SECONDS": "0",  # each stack stops at once between runs
             # Bench clients send no heartbeats while they wait for thousands of others to join.
             "HUB_PRESENCE_TTL": "600",
             **self.extra_env,

@@ -69,6 +69,16 @@ class AppSettings:
         return settings.HUB_FRAME_RATE
 
     @property
+    def DRAIN_SECS(self):
+        """HUB_DRAIN_SECONDS: a stopping server closes its sockets (1001) spread over this long."""
+        return settings.HUB_DRAIN_SECONDS
+
+    @property
+    def PRESENCE_GRACE_SECS(self):
+        """HUB_PRESENCE_GRACE: how long the users of a stopping server stay present, to come back elsewhere."""
+        return settings.HUB_PRESENCE_GRACE
+
+    @property
     def USER_BUDGET(self):
         """HUB_USER_BUDGET: weight of expensive events one user may spend, as COUNT/SECONDS (hub.budget)."""
         return settings.HUB_USER_BUDGET

@@ -129,22 +129,37 @@ def _tell_listeners_when_serving():
 
 
 def _close_sockets_on_shutdown(server, ws_protocol):
-    """daphne cancels every application at shutdown and clients see 1006; say 1001 first.
+    """daphne cancels every application at shutdown and clients see 1006; drain instead.
 
-    Each socket is closed with 1001 and its consumer gets up to app_settings.SHUTDOWN_GRACE_SECS to
-    run its disconnect (presence leaves) before daphne cancels what is left; then the
-    lifecycle listeners' `shutdown()` runs (presence publishes its held-back diffs).
+    The server stops listening (reconnects go to the other servers), tells the lifecycle
+    listeners it is draining (presence keeps these users present for HUB_PRESENCE_GRACE, so
+    that those who are back elsewhere by then never show a leave), and closes its sockets with
+    1001 spread evenly over HUB_DRAIN_SECONDS, so their clients do not all reconnect at the
+    same moment. The consumers get until the end of the drain plus
+    app_settings.SHUTDOWN_GRACE_SECS to run their disconnect before daphne cancels what is
+    left; then the listeners' `shutdown()` runs (presence publishes its held-back diffs).
     """
     import asyncio
 
-    from twisted.internet import defer
+    from twisted.internet import defer, reactor, tcp
+
+    def close_going_away(protocol):
+        if protocol.state == protocol.STATE_OPEN:
+            # sendClose() refuses codes below 3000 other than 1000; 1001 is the protocol's own
+            # "going away", so send the frame one level lower.
+            protocol.sendCloseFrame(code=CLOSE_GOING_AWAY, isReply=False)
 
     def kill_all_applications(self):
-        for protocol in list(self.connections):
-            if isinstance(protocol, ws_protocol.WebSocketProtocol) and protocol.state == protocol.STATE_OPEN:
-                # sendClose() refuses codes below 3000 other than 1000; 1001 is the
-                # protocol's own "going away", so send the frame one level lower.
-                protocol.sendCloseFrame(code=CLOSE_GOING_AWAY, isReply=False)
+        from hub import lifecycle
+
+        lifecycle.start_draining()
+        for port in [reader for reader in reactor.getReaders() if isinstance(reader, tcp.Port)]:
+            port.stopListening()
+        sockets = [protocol for protocol in list(self.connections)
+                   if isinstance(protocol, ws_protocol.WebSocketProtocol) and protocol.state == protocol.STATE_OPEN]
+        drain_s = app_settings.DRAIN_SECS
+        for i, protocol in enumerate(sockets):
+            reactor.callLater(drain_s * i / len(sockets), close_going_away, protocol)
         pending = [
             details["application_instance"]
             for details in self.connections.values()
@@ -155,7 +170,7 @@ def _close_sockets_on_shutdown(server, ws_protocol):
             from hub import lifecycle
 
             if pending:
-                await asyncio.wait(pending, timeout=app_settings.SHUTDOWN_GRACE_SECS)
+                await asyncio.wait(pending, timeout=drain_s + app_settings.SHUTDOWN_GRACE_SECS)
             stragglers = [task for task in pending if not task.done()]
             for task in stragglers:
                 task.cancel()

@@ -15,6 +15,9 @@ DEFAULT_ADDRESS = "127.0.0.1:8000"
 
 def main(args):
     env = dict(os.environ)
+    # One development server: nobody to drain towards, and Ctrl-C should stop it at once.
+    env.setdefault("HUB_DRAIN_SECONDS", "0")
+    env.setdefault("HUB_PRESENCE_GRACE", "0")
     embedded = None
     if not env.get("REDIS_URL"):
         embedded = EmbeddedRedis(runtime_dir(BASE_DIR))

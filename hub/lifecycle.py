@@ -9,7 +9,8 @@ A listener is an object with any of these async methods:
   it; about once per heartbeat interval;
 - `heartbeat(conn, payload)`: the client's heartbeat payload, as it came; raise a HubError
   to refuse it (the client gets it as the heartbeat's reply);
-- `disconnected(conn)`: the socket closed;
+- `disconnected(conn)`: the socket closed; `is_draining()` says whether the server closed it
+  because it is stopping (its client is expected back on another server soon);
 - `shutdown()`: awaited once when the server stops, after its sockets have closed
   (presence sends the leaves it was still holding back).
 """
@@ -20,6 +21,17 @@ from hub.errors import HubError
 
 logger = logging.getLogger(__name__)
 _listeners = []
+_draining = False
+
+
+def start_draining():
+    """This server process is stopping: the sockets it closes from now on will reconnect elsewhere."""
+    global _draining
+    _draining = True
+
+
+def is_draining():
+    return _draining
 
 
 def add_listener(listener):

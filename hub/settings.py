@@ -259,6 +259,13 @@ HUB_MAX_SOCKETS_PER_USER = env.int("HUB_MAX_SOCKETS_PER_USER", default=20)
 # 0 lifts the limit (for the bench's before/after only).
 HUB_USER_FRAMES_IN_FLIGHT = env.int("HUB_USER_FRAMES_IN_FLIGHT", default=2)
 HUB_SESSION_CHECK_SECS = env.int("HUB_SESSION_CHECK_SECS", default=60)
+# A stopping server closes its sockets (1001) spread over this many seconds, so their clients
+# do not all reconnect to the other servers at the same moment.
+HUB_DRAIN_SECONDS = env.int("HUB_DRAIN_SECONDS", default=10)
+# The users of a stopping server stay present this long: back on another server by then, nobody sees them flap.
+HUB_PRESENCE_GRACE = env.int("HUB_PRESENCE_GRACE", default=15)
+if not (0 <= HUB_DRAIN_SECONDS <= 300 and 0 <= HUB_PRESENCE_GRACE <= 300):
+    raise ImproperlyConfigured("HUB_DRAIN_SECONDS and HUB_PRESENCE_GRACE must be whole seconds from 0 to 300")
 
 
 # --- Retention (manage.py hub_prune): whole days, 0 meaning "at the next run".

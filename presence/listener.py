@@ -1,5 +1,6 @@
 """Site-wide presence follows every socket's life (registered with hub.lifecycle)."""
 
+from hub import app_settings as hub_settings, lifecycle
 from presence import services
 
 
@@ -27,7 +28,10 @@ class PresenceListener:
             await services.connection_status_set(conn, status)
 
     async def disconnected(self, conn):
-        await services.connection_forget(conn)
+        if lifecycle.is_draining() and hub_settings.PRESENCE_GRACE_SECS > 0:
+            await services.connection_hand_over(conn, hub_settings.PRESENCE_GRACE_SECS)
+        else:
+            await services.connection_forget(conn)
 
     async def shutdown(self):
         await services.flush_pending()

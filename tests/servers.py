@@ -56,6 +56,8 @@ class DaphneServer:
         self.port = free_port()
         self.args = list(args)
         self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hub.settings_test", "DATABASE_URL": database_url(),
+                    # Stopping at once (as tests did before draining existed); the drain tests set both.
+                    "HUB_DRAIN_SECONDS": "0", "HUB_PRESENCE_GRACE": "0",
                     **{k: str(v) for k, v in env.items()}}
         self.process = None
 

@@ -104,3 +104,55 @@ async def test_a_server_sweeps_dead_connections_from_its_start_without_any_socke
         async with asyncio.timeout(10):
             while await store.list_set(services.SITE_SET):
                 await asyncio.sleep(0.1)
+
+
+async def test_a_rolling_restart_drains_sockets_over_the_window_and_nobody_flaps(amake_user):
+    """SIGTERM to one of two servers: its sockets close 1001 spread over HUB_DRAIN_SECONDS; users back on
+    the other server within HUB_PRESENCE_GRACE show no leave and no join; one who stays away leaves after it."""
+    import websockets
+
+    for name in ("alice", "bob", "carol", "dave"):
+        await amake_user(name, password=PASSWORD)
+    env = {"HUB_DRAIN_SECONDS": 2, "HUB_PRESENCE_GRACE": 4}
+    with DaphneServer(**env) as stays, DaphneServer(**env) as restarting:
+        watcher, _ = await ws_connect(stays, await asyncio.to_thread(Browserless(stays.url).login, "dave", PASSWORD))
+        buffer = []
+        await ws_request(watcher, "presence", "join", buffer=buffer)
+        movers = {}
+        for name in ("alice", "bob", "carol"):
+            ws, _ = await ws_connect(restarting, await asyncio.to_thread(Browserless(restarting.url).login, name,
+                                                                         PASSWORD))
+            movers[name] = ws
+            await ws_expect(watcher, "presence", "diff", buffer=buffer,
+                            where=lambda p, name=name: name in [u["username"] for u in p["joins"]])
+        back_logins = {name: await asyncio.to_thread(Browserless(stays.url).login, name, PASSWORD)
+                       for name in ("alice", "bob")}
+        closed_at, back = {}, []
+
+        async def follow(name):
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                while True:
+                    await movers[name].recv()
+            closed_at[name] = time.monotonic()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+            if name in back_logins:  # carol does not come back
+                ws, _ = await ws_connect(stays, back_logins[name])
+                back.append(ws)
+
+        stopping = asyncio.ensure_future(asyncio.to_thread(restarting.stop))
+        async with asyncio.timeout(10):
+            await asyncio.gather(*(follow(name) for name in movers))
+        await stopping
+        times = sorted(closed_at.values())
+        assert times[-1] - times[0] >= 1.0  # spread over the 2 s drain, not all at once
+        # Within the grace (and a sweep after it) carol leaves; alice and bob never flapped.
+        leave = await ws_expect(watcher, "presence", "diff", timeout=4 + 2 + 5, buffer=buffer,
+                                where=lambda p: "carol" in [u["username"] for u in p["leaves"]])
+        assert [u["username"] for u in leave["leaves"]] == ["carol"]
+        assert time.monotonic() - min(closed_at.values()) >= 3.5  # not before the grace ran out
+        seen = [frame["payload"] for frame in buffer if frame.get("event") == "diff"]
+        flapped = [u["username"] for diff in seen + [leave] for key in ("joins", "leaves") for u in diff[key]
+                   if u["username"] in ("alice", "bob")]
+        assert flapped == [], seen
+        for ws in (watcher, *back):
+            await ws.close()
