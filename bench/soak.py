@@ -1,0 +1,104 @@
+"""Soak: sockets come and go for minutes; does the server or Redis keep anything of the ones that went?
+
+--sockets users each hold one socket joined to a room, `presence`, `notifications` and `chat`
+(the lobby); one of them sends --rate messages a second into the room; every second --churn
+sockets close and as many open (each new one joins the same four topics). Every --every
+seconds it reports daphne's resident memory, Redis's key count (and the keys under the hub
+prefix by their second part: `p`, `sockets`, `rate`, ...), and the connection cycles so far.
+Stops by itself after --minutes (at most 60).
+"""
+
+import asyncio
+import collections
+import time
+
+from bench.common import Stack, make_sessions, open_socket, request
+
+TOPICS = ("room:soak", "presence", "notifications", "chat")
+
+
+def add_arguments(parser):
+    parser.add_argument("--sockets", type=int, default=150, help="sockets open at any time, at most 1000")
+    parser.add_argument("--churn", type=int, default=10, help="sockets closed and opened every second")
+    parser.add_argument("--rate", type=float, default=5.0, help="messages a second into the room")
+    parser.add_argument("--minutes", type=float, default=5.0, help="how long (at most 60)")
+    parser.add_argument("--every", type=float, default=30.0, help="seconds between reports")
+
+
+async def _drain(ws):
+    try:
+        async for _ in ws:
+            pass
+    except Exception:
+        pass
+
+
+async def _join_all(ws):
+    for topic in TOPICS:
+        reply = await request(ws, topic, "join")
+        if not reply["ok"]:
+            raise RuntimeError(f"join {topic} failed: {reply}")
+
+
+async def _redis_keys(url):
+    from redis import asyncio as aioredis
+
+    client = aioredis.from_url(url)
+    try:
+        by_kind = collections.Counter()
+        async for name in client.scan_iter(match="hub:*", count=1000):
+            by_kind[name.decode().split(":")[1]] += 1
+        return await client.dbsize(), by_kind
+    finally:
+        await client.aclose()
+
+
+async def main(args):
+    n = max(2, min(args.sockets, 1000))
+    minutes = max(0.1, min(args.minutes, 60.0))
+    env = {"HUB_CHAT_RATE": "100000/10s", "HUB_PRESENCE_TTL": "600"}
+    with Stack(redis_url=args.redis_url, env=env) as stack:
+        from chat.models import Room
+
+        Room.objects.get_or_create(slug="soak", defaults={"name": "Soak", "kind": "public"})
+        sessions = make_sessions(n + 1, prefix="soak")
+        cookies = [cookie for _, _, cookie in sessions]
+        sender, _ = await open_socket(stack, cookies[0])
+        await request(sender, "room:soak", "join")
+        slots = []
+        for cookie in cookies[1:]:
+            ws, _ = await open_socket(stack, cookie)
+            await _join_all(ws)
+            slots.append([cookie, ws, asyncio.ensure_future(_drain(ws))])
+        started, cycles, sent = time.monotonic(), 0, 0
+        deadline = started + minutes * 60
+        next_report = started
+        print("| minute | daphne RSS MiB | Redis keys | hub keys by kind | connection cycles |")
+        print("|---|---|---|---|---|")
+        while time.monotonic() < deadline:
+            second = time.monotonic()
+            if second >= next_report:
+                dbsize, kinds = await _redis_keys(stack.redis_url)
+                print(f"| {(second - started) / 60:.1f} | {stack.rss_kb() / 1024:.1f} | {dbsize} | "
+                      f"{dict(sorted(kinds.items()))} | {cycles} |", flush=True)
+                next_report += args.every
+            for _ in range(min(args.churn, n)):
+                slot = slots[cycles % n]
+                await slot[1].close()
+                slot[2].cancel()
+                ws, _ = await open_socket(stack, slot[0])
+                await _join_all(ws)
+                slot[1], slot[2] = ws, asyncio.ensure_future(_drain(ws))
+                cycles += 1
+            for _ in range(int(args.rate)):
+                await sender.send('{"topic": "room:soak", "event": "send", "payload": {"body": "soak"}, "ref": null}')
+                sent += 1
+            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - second)))
+        dbsize, kinds = await _redis_keys(stack.redis_url)
+        print(f"| {(time.monotonic() - started) / 60:.1f} | {stack.rss_kb() / 1024:.1f} | {dbsize} | "
+              f"{dict(sorted(kinds.items()))} | {cycles} |")
+        print(f"{n} sockets, {args.churn} closed and opened a second, {sent} messages sent")
+        for _, ws, task in slots:
+            task.cancel()
+            await ws.close()
+        await sender.close()
