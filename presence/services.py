@@ -369,7 +369,10 @@ def ensure_sweeper():
 
 
 async def _sweep_forever():
-    while True:
+    task = asyncio.current_task()
+    # Stop once asked to, even if a library turned the cancellation into another error (the
+    # `except Exception` below would otherwise go on sweeping, and a loop's teardown waits forever).
+    while not task.cancelling():
         interval = sweep_interval_s()
         try:
             await sweep_once(lock_ms=int(interval * 1000 * 0.9))

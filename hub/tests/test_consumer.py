@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from hub import protocol, topics
 from hub.errors import Forbidden
 from hub.push import asend_to_user, topic_group
-from tests.communicator import handshake_headers
+from tests.communicator import close_async_clients, handshake_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -357,8 +357,9 @@ async def test_anonymous_and_bad_origin_handshakes_are_refused(amake_user):
         connected, _ = await comm.connect()
         # As daphne does after a refused handshake: without this disconnect the consumer is left
         # waiting and is cancelled at the loop's teardown, inside channels-redis's unsubscribe
-        # (a CI run hung there past the 120 s timeout).
-        await comm.disconnect()
+        # (a CI run hung there past the 120 s timeout). 5 s, as the connect fixture gives: with
+        # the default 1 s a loaded machine cancels the consumer in the middle of its cleanup.
+        await comm.disconnect(timeout=5)
         return not connected
 
     assert await refused(handshake_headers())
@@ -371,7 +372,8 @@ async def test_anonymous_and_bad_origin_handshakes_are_refused(amake_user):
         assert await refused(headers), headers
     comm = WebsocketCommunicator(application, "/ws/", headers=handshake_headers(cookie))
     assert (await comm.connect())[0]  # the same cookie from the site's own origin is let in
-    await comm.disconnect()
+    await comm.disconnect(timeout=5)
+    await close_async_clients()  # as the connect fixture does: nothing of this loop is left to cancel
 
 
 async def test_one_socket_errors_do_not_affect_another(amake_user, connect):
