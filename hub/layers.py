@@ -13,6 +13,7 @@ Consumers must therefore treat layer messages as read-only (HubConsumer does; se
 `hub_push`, which caches the encoded frame on the message for the same reason).
 """
 
+import asyncio
 import collections
 import logging
 import types
@@ -43,6 +44,7 @@ class FanoutRedisPubSubChannelLayer(RedisPubSubChannelLayer):
             layer.hub_resume_installed = True
             for shard in layer._shards:
                 _resume_sockets_after_reconnect(self, layer, shard)
+                _stop_receiving_when_cancelled(shard)
         return layer
 
     def deserialize(self, message):
@@ -87,6 +89,32 @@ def _resume_sockets_after_reconnect(outer, loop_layer, shard):
             shard._pubsub.on_connect = types.MethodType(on_reconnect, shard._pubsub)
 
     shard._ensure_redis = ensure_redis_with_hook
+
+
+def _stop_receiving_when_cancelled(shard):
+    """channels-redis's receive loop, ending once its task is cancelled even if redis-py swallowed the cancel.
+
+    redis-py 8 sometimes swallows a cancellation that lands in the middle of a command (about one
+    in five, measured with a loop of commands); the library's `while True` loop then polls on
+    forever after `flush()` or a loop's shutdown cancelled it, and whoever awaits it hangs.
+    """
+
+    async def do_receiving():
+        task = asyncio.current_task()
+        while not task.cancelling():
+            try:
+                if shard._pubsub and shard._pubsub.subscribed:
+                    message = await shard._pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+                    shard._receive_message(message)
+                else:
+                    await asyncio.sleep(0.1)
+            except (asyncio.CancelledError, asyncio.TimeoutError, GeneratorExit):
+                raise
+            except BaseException:
+                logger.exception("Unexpected exception in receive task")
+                await asyncio.sleep(1)
+
+    shard._do_receiving = do_receiving
 
 
 class BlockingRedisChannelLayer(RedisChannelLayer):

@@ -88,7 +88,8 @@ class Coalescer:
 
     async def _flush_later(self):
         # Changes that arrive while a flush awaits Redis wait for the next window, not the next add().
-        while self.pending:
+        task = asyncio.current_task()
+        while self.pending and not task.cancelling():  # redis-py may swallow a cancel (see hub.guards)
             await asyncio.sleep(self.window_s)
             await self.flush()
 
@@ -370,8 +371,8 @@ def ensure_sweeper():
 
 async def _sweep_forever():
     task = asyncio.current_task()
-    # Stop once asked to, even if a library turned the cancellation into another error (the
-    # `except Exception` below would otherwise go on sweeping, and a loop's teardown waits forever).
+    # Stop once asked to: redis-py 8 sometimes swallows a cancellation in the middle of a command
+    # (see hub.guards.Watchdog), and a loop's teardown would wait for this one forever.
     while not task.cancelling():
         interval = sweep_interval_s()
         try:

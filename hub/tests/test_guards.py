@@ -169,3 +169,26 @@ async def test_user_turns_release_the_turn_when_a_frame_fails_and_zero_means_no_
     assert turns.entries == {}
     async with turns.turn(1, 0), turns.turn(1, 0):
         assert turns.entries == {}
+
+
+async def test_a_cancelled_watchdog_stops_even_when_a_call_swallows_the_cancellation():
+    """redis-py 8 sometimes swallows a cancel landing inside a command; the watch must end all the same."""
+    entered = asyncio.Event()
+
+    async def refresh_that_swallows_a_cancel():
+        entered.set()
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            pass  # what the library does, now and then
+        return True
+
+    dog = Watchdog(idle_s=0.2, session_check_s=100, check_session=lambda: None,
+                   refresh=refresh_that_swallows_a_cancel, close=lambda code: None)
+    dog.last_refresh -= 1  # a refresh is due at once
+    dog.saw_frame()
+    dog.start()
+    await asyncio.wait_for(entered.wait(), 5)
+    dog.task.cancel()
+    await asyncio.wait_for(asyncio.wait([dog.task]), 5)  # before: the loop went on, refreshing forever
+    assert dog.task.done()
