@@ -166,6 +166,41 @@ async def test_3_history_pages_from_many_sockets_draw_on_one_budget_per_account(
             await ws.close()
 
 
+# --- 3. A client flipping its status cannot make everyone else's sockets busy
+
+
+async def test_3_flipping_away_and_online_costs_the_others_about_one_diff_a_second(amake_user):
+    await amake_user("alice", password=PASSWORD)
+    await amake_user("bob", password=PASSWORD)
+    with DaphneServer() as server:
+        watcher = await socket_of(server, "alice", "presence")
+        flipper = await socket_of(server, "bob", "presence")
+        frames = []
+        await ws_expect(watcher, "presence", "diff", buffer=frames, where=lambda p: "bob" in names_of(p["joins"]))
+        frames.clear()
+        for i in range(40):  # 2 s at 20 a second, as fast as the frame budget lets one socket
+            await flipper.send(json.dumps({"topic": "presence", "event": "set",
+                                           "payload": {"status": "away" if i % 2 == 0 else "online"}}))
+            await asyncio.sleep(0.05)
+        # Read the watcher until 1.5 s pass without a presence frame (a held change is applied within 1 s).
+        while True:
+            try:
+                async with asyncio.timeout(1.5):
+                    frames.append(json.loads(await watcher.recv()))
+            except TimeoutError:
+                break
+        about_bob = [frame["payload"] for frame in frames
+                     if frame.get("event") == "diff" and "bob" in names_of(frame["payload"]["updates"])]
+        assert 1 <= len(about_bob) <= 4, about_bob  # without the throttle: 6 here (one per 250 ms window)
+        assert about_bob[-1]["updates"][0]["status"] == "online"  # the last word stands
+        await watcher.close()
+        await flipper.close()
+
+
+def names_of(entries):
+    return [entry["username"] for entry in entries]
+
+
 # --- 3. Slow readers cannot hold the server's memory
 
 
