@@ -6,7 +6,8 @@
 
 From sync code these wait for the current transaction to commit (`on_commit=True`, the
 default): a rolled-back write pushes nothing, and a push that fails after the commit is
-logged, not raised (the row is stored; clients catch up when they re-join with `since`).
+logged and retried in the background, not raised (the row is stored; clients catch up by
+stream position, or when they re-join).
 Outside a transaction they send at once. Async code uses `apush_to_topic`/`apush_to_users`,
 which send at once. Group names are made here and only here (channels allows
 `[a-zA-Z0-9-_.]` and at most 100 characters, so topic names like "room:general" are
@@ -17,6 +18,8 @@ import asyncio
 import hashlib
 import logging
 import re
+import threading
+import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -178,14 +181,38 @@ def _send(send, on_commit):
         return
 
     def send_logged():
-        # The row is already committed and clients resume with `since`, so a Redis outage
-        # must not turn a successful write into an error.
+        # The row is already committed and clients resume with `since_seq`, so a Redis outage
+        # must not turn a successful write into an error: retry in the background instead.
         try:
             send()
-        except Exception:
-            logger.warning("live push failed; clients will catch up on their next join", exc_info=True)
+        except Exception as error:
+            logger.warning("live push failed (%s); retrying in the background", error)
+            _retry_later(send)
 
     transaction.on_commit(send_logged)
+
+
+# A push that failed after its commit is tried again this long after each failure, then given up
+# (logged): by then its stream's next push shows clients the gap (positions), or they resume.
+RETRY_DELAYS_SECS = (0.2, 1.0, 3.0)
+
+
+def _retry_later(send):
+    """Retry a failed push in a thread of its own, so the request that committed does not wait for Redis."""
+    def retry():
+        for delay in RETRY_DELAYS_SECS:
+            time.sleep(delay)
+            try:
+                send()
+                logger.info("live push sent after a retry")
+                return
+            except Exception as error:
+                last = error
+        # A warning, not an error: the rows are stored and clients get them by position.
+        logger.warning("live push given up after %d retries: %s; clients catch up when they resume",
+                       len(RETRY_DELAYS_SECS), last)
+
+    threading.Thread(target=retry, name="hub-push-retry", daemon=True).start()
 
 
 # --- the layer underneath

@@ -218,6 +218,31 @@ async def test_frames_of_one_user_on_many_sockets_are_all_answered_in_order_one_
     assert alice.pk not in USER_TURNS.entries
 
 
+async def test_a_push_whose_publish_failed_after_the_commit_is_retried(amake_user, connect, monkeypatch, caplog):
+    import redis
+    from channels.db import database_sync_to_async
+    from django.db import transaction
+
+    from hub import redis as hub_redis
+    from hub.push import push_to_users
+
+    alice = await amake_user("alice")
+    tab = await connect(alice)
+    await tab.ok("echo:x", "join")
+    working = hub_redis.get_sync_redis()
+    # Redis unreachable at the moment of the commit: a real client, to a port nothing listens on.
+    monkeypatch.setattr(hub_redis, "_sync_client", redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1))
+
+    def write_and_push():
+        with transaction.atomic():
+            push_to_users([alice.pk], "echo:x", "custom", {"n": 1})
+
+    await database_sync_to_async(write_and_push)()
+    assert "retrying in the background" in caplog.text
+    monkeypatch.setattr(hub_redis, "_sync_client", working)  # Redis is back before the first retry (0.2 s)
+    assert await tab.expect("echo:x", "custom", timeout=5) == {"n": 1}
+
+
 async def test_socket_idle_longer_than_ttl_closes_4408(amake_user, connect, settings):
     settings.HUB_PRESENCE_TTL = 1
     comm = await connect(await amake_user("alice"))
