@@ -234,3 +234,16 @@ def percentile(values, fraction):
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def room_with_long_messages(author_id, count=100, slug="bench"):
+    """A public room holding `count` messages of 4,000 characters: each `history` page is ~400 KB."""
+    from django.db import transaction
+
+    from chat.models import Message, Room
+
+    room = Room.objects.create(slug=slug, name=slug.title(), kind="public")
+    with transaction.atomic():  # the positions are taken in the transaction that stores the rows
+        Message.objects.bulk_create([Message(room=room, author_id=author_id, body=f"{i:04d}" + "x" * 3996, seq=seq)
+                                     for i, seq in enumerate(room.take_seqs(count))])
+    return room

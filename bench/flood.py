@@ -15,7 +15,7 @@ import asyncio
 import json
 import time
 
-from bench.common import Stack, make_sessions, open_socket, percentile, request
+from bench.common import Stack, make_sessions, open_socket, percentile, request, room_with_long_messages
 
 MAX_SOCKETS = 20
 
@@ -79,15 +79,8 @@ async def _run(args, label, budget, in_flight, baseline=False):
     env = {"HUB_FRAME_RATE": "200/10s", "HUB_USER_BUDGET": budget, "HUB_CHAT_RATE": "1000/10s",
            "HUB_MAX_SOCKETS_PER_USER": "20", "HUB_USER_FRAMES_IN_FLIGHT": str(in_flight)}
     with Stack(redis_url=args.redis_url, env=env) as stack:
-        from django.db import transaction
-
-        from chat.models import Message, Room
-
         (author_id, _, attacker_cookie), (_, _, normal_cookie) = make_sessions(2, prefix=f"flood{in_flight}-")
-        room = Room.objects.create(slug="bench", name="Bench", kind="public")
-        with transaction.atomic():
-            Message.objects.bulk_create([Message(room=room, author_id=author_id, body=f"{i:04d}" + "x" * 3996, seq=seq)
-                                         for i, seq in enumerate(room.take_seqs(100))])
+        room_with_long_messages(author_id)
         normal, _ = await open_socket(stack, normal_cookie)
         await request(normal, "room:bench", "join")
         results = []

@@ -16,7 +16,7 @@ import json
 import socket
 import time
 
-from bench.common import Stack, make_sessions, open_socket, percentile, request
+from bench.common import Stack, make_sessions, open_socket, percentile, request, room_with_long_messages
 
 MAX_SOCKETS = 20  # HUB_MAX_SOCKETS_PER_USER's default: what one account may hold
 
@@ -55,16 +55,9 @@ async def _attacker(stack, cookie, seconds):
 async def _run(args, cap):
     env = {"HUB_MAX_BUFFERED": str(cap), "HUB_FRAME_RATE": "200/10s"}
     with Stack(redis_url=args.redis_url, env=env) as stack:
-        from django.db import transaction
-
-        from chat.models import Message, Room
-
         sessions = make_sessions(2, prefix=f"slow{cap}-")
         (author_id, _, attacker_cookie), (_, _, reader_cookie) = sessions
-        room = Room.objects.create(slug="bench", name="Bench", kind="public")
-        with transaction.atomic():
-            Message.objects.bulk_create([Message(room=room, author_id=author_id, body=f"{i:04d}" + "x" * 3996, seq=seq)
-                                         for i, seq in enumerate(room.take_seqs(100))])
+        room_with_long_messages(author_id)
         reader, _ = await open_socket(stack, reader_cookie)
         await request(reader, "room:bench", "join")
         await request(reader, "room:bench", "history", {"limit": 100})  # warm-up

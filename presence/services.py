@@ -305,6 +305,16 @@ async def _apply_status(conn, status):
     await publish(await store.set_status(conn.conn_id, status))
 
 
+def _drop_local_state(conn):
+    """What this process keeps of a live connection (status, held change, tracked sets): gone with it."""
+    held = _held_statuses.pop(conn.conn_id, None)
+    if held is not None:
+        held.cancel()
+    _status_applied_at.pop(conn.conn_id, None)
+    _statuses.pop(conn.conn_id, None)
+    _tracked_sets.pop(conn.conn_id, None)
+
+
 async def connection_hand_over(conn, grace_s):
     """The server is stopping and closed this socket: leave its presence in Redis for `grace_s` more.
 
@@ -313,24 +323,14 @@ async def connection_hand_over(conn, grace_s):
     leave and a join. A client that does not come back expires like the connection of a dead
     server, swept by a running server, and its user leaves then.
     """
-    held = _held_statuses.pop(conn.conn_id, None)
-    if held is not None:
-        held.cancel()
-    _status_applied_at.pop(conn.conn_id, None)
-    _statuses.pop(conn.conn_id, None)
-    _tracked_sets.pop(conn.conn_id, None)
+    _drop_local_state(conn)
     if not await store.touch(conn.conn_id, grace_s):
         await publish(await store.forget(conn.conn_id))  # Redis had lost it meanwhile: nothing to hold
 
 
 async def connection_forget(conn):
     """The socket closed: remove it from every set."""
-    held = _held_statuses.pop(conn.conn_id, None)
-    if held is not None:
-        held.cancel()
-    _status_applied_at.pop(conn.conn_id, None)
-    _statuses.pop(conn.conn_id, None)
-    _tracked_sets.pop(conn.conn_id, None)
+    _drop_local_state(conn)
     await publish(await store.forget(conn.conn_id))
 
 

@@ -3,15 +3,14 @@
 import asyncio
 import json
 import random
-import threading
-import time
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connection, transaction
+from django.db import connection
 
 from chat import services
 from chat.models import Message, Room
+from tests.commit_order import store_first_commit_last
 from tests.servers import Browserless, DaphneServer, ws_connect, ws_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,43 +50,9 @@ def test_a_message_stored_first_but_committed_last_takes_the_later_position(make
         pytest.skip("SQLite lets one writer in at a time: a second transaction cannot store meanwhile")
     alice = make_user("alice")
     room = make_room("lounge")
-    stored, release, results = threading.Event(), threading.Event(), {}
-
-    def slow():  # stores first, commits last
-        try:
-            with transaction.atomic():
-                results["slow"] = services.message_send(room=Room.objects.get(pk=room.pk), author=alice, body="1st")[0]
-                stored.set()
-                release.wait(20)
-        finally:
-            connection.close()
-
-    def quick():
-        try:
-            results["quick"] = services.message_send(room=Room.objects.get(pk=room.pk), author=alice, body="2nd")[0]
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=slow)]
-    threads[0].start()
-    assert stored.wait(20)
-    threads.append(threading.Thread(target=quick))
-    threads[1].start()
-    # The second writer waits on the room's row until the first commits (seen in PostgreSQL itself).
-    deadline = time.monotonic() + 20
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                           "AND datname = current_database()")
-            if cursor.fetchone()[0] >= 1:
-                break
-            assert time.monotonic() < deadline, "the second writer never waited for the first"
-            time.sleep(0.02)
-    assert "quick" not in results  # it cannot commit ahead of the first
-    release.set()
-    for thread in threads:
-        thread.join(20)
-    assert results["slow"].seq < results["quick"].seq
+    first, second = store_first_commit_last(
+        lambda body: services.message_send(room=Room.objects.get(pk=room.pk), author=alice, body=body)[0])
+    assert first.seq < second.seq
     assert list(Message.objects.filter(room=room).order_by("seq").values_list("body", flat=True)) == ["1st", "2nd"]
 
 

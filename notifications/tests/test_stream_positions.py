@@ -1,13 +1,11 @@
 """A user's notification stream positions (Notification.seq): per recipient, in commit order."""
 
-import threading
-import time
-
 import pytest
 from django.db import connection, transaction
 
 import notifications
 from notifications.models import Notification, take_seqs
+from tests.commit_order import store_first_commit_last
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,38 +39,5 @@ def test_a_notification_stored_first_but_committed_last_takes_the_later_position
     if connection.vendor != "postgresql":
         pytest.skip("SQLite lets one writer in at a time: a second transaction cannot store meanwhile")
     alice = make_user("alice")
-    stored, release, results = threading.Event(), threading.Event(), {}
-
-    def slow():
-        try:
-            with transaction.atomic():
-                results["slow"] = notifications.notify(alice, "1st")[0]
-                stored.set()
-                release.wait(20)
-        finally:
-            connection.close()
-
-    def quick():
-        try:
-            results["quick"] = notifications.notify(alice, "2nd")[0]
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=slow), threading.Thread(target=quick)]
-    threads[0].start()
-    assert stored.wait(20)
-    threads[1].start()
-    deadline = time.monotonic() + 20
-    with connection.cursor() as cursor:
-        while True:  # the second writer waits on alice's stream row (seen in PostgreSQL itself)
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                           "AND datname = current_database()")
-            if cursor.fetchone()[0] >= 1:
-                break
-            assert time.monotonic() < deadline, "the second writer never waited for the first"
-            time.sleep(0.02)
-    assert "quick" not in results
-    release.set()
-    for thread in threads:
-        thread.join(20)
-    assert results["slow"].seq < results["quick"].seq
+    first, second = store_first_commit_last(lambda body: notifications.notify(alice, body)[0])
+    assert first.seq < second.seq
