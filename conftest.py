@@ -8,10 +8,12 @@ import pytest
 from channels.db import database_sync_to_async
 
 from hub.redis import get_sync_redis
-from tests.communicator import SITE_ORIGIN, HubCommunicator, close_async_clients, handshake_headers, session_cookie_for
+from hub.testing.checks import register_frame_check
+from tests.protocol_schema import check_frame
 
 PASSWORD = "correct-Horse-battery-9"
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "hub.testing.pytest_plugin"]
+register_frame_check(check_frame)  # every frame a test client reads must match docs/protocol.md's table
 
 
 def pytest_collection_modifyitems(config, items):
@@ -20,7 +22,7 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_sessionfinish(session, exitstatus):
     """A passing run leaves no daphne logs behind in var/ (a failing one keeps them to read)."""
-    from tests.servers import LOGS
+    from hub.testing.servers import LOGS
 
     if exitstatus == 0:
         for path in LOGS:
@@ -98,27 +100,6 @@ def amake_room(make_room):
 
 
 @pytest.fixture
-async def connect():
-    """Factory: `await connect(user)` -> a connected HubCommunicator that already read `hello`."""
-    from hub.asgi import application
-
-    opened = []
-
-    async def _connect(user, *, origin=SITE_ORIGIN, read_hello=True):
-        cookie = await database_sync_to_async(session_cookie_for)(user)
-        comm = HubCommunicator(application, "/ws/", headers=handshake_headers(cookie, origin=origin))
-        connected, _ = await comm.connect(timeout=5)
-        assert connected, "the socket was refused"
-        if read_hello:
-            comm.hello = await comm.receive_json_from(timeout=5)
-            assert comm.hello["event"] == "hello"
-        opened.append(comm)
-        return comm
-
-    yield _connect
-    for comm in opened:
-        try:
-            await comm.disconnect(timeout=5)
-        except BaseException:  # already closed by the test (CancelledError is a BaseException)
-            pass
-    await close_async_clients()
+def connect(hub_connect):
+    """Factory: `await connect(user)` -> a connected HubCommunicator that already read `hello` (hub.testing)."""
+    return hub_connect

@@ -10,7 +10,10 @@ Stops by itself after --minutes (at most 60).
 
 import asyncio
 import collections
+import os
+import signal
 import time
+from pathlib import Path
 
 from bench.common import Stack, make_sessions, open_socket, request
 
@@ -23,6 +26,45 @@ def add_arguments(parser):
     parser.add_argument("--rate", type=float, default=5.0, help="messages a second into the room")
     parser.add_argument("--minutes", type=float, default=5.0, help="how long (at most 60)")
     parser.add_argument("--every", type=float, default=30.0, help="seconds between reports")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="trace daphne's allocations and show what grew between the second report and the "
+                             "last (slows the server down: for finding a leak, not for figures)")
+
+
+TRACE_DIR = Path(__file__).resolve().parent.parent / "var" / "bench" / "tracemalloc"
+
+
+def _trace_env():
+    import shutil
+
+    shutil.rmtree(TRACE_DIR, ignore_errors=True)
+    TRACE_DIR.mkdir(parents=True)
+    hook = str(Path(__file__).resolve().parent / "tracemalloc_hook")
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [hook, os.environ.get("PYTHONPATH")])),
+            "HUB_TRACEMALLOC_DIR": str(TRACE_DIR)}
+
+
+async def _snapshot(stack, n):
+    """Have daphne dump its allocations (SIGUSR1); wait for the file."""
+    stack.process.send_signal(signal.SIGUSR1)
+    path = TRACE_DIR / f"snapshot-{n}.pickle"
+    for _ in range(600):
+        if path.exists():
+            await asyncio.sleep(1)  # written in one go, but give it a moment to finish
+            return path
+        await asyncio.sleep(0.1)
+    raise RuntimeError("daphne wrote no tracemalloc snapshot in 60 s")
+
+
+def _grew(first, last, top=15):
+    import tracemalloc
+
+    before, after = tracemalloc.Snapshot.load(first), tracemalloc.Snapshot.load(last)
+    print(f"\nWhat grew in daphne between {first.name} and {last.name} (by where it was allocated):")
+    for stat in after.compare_to(before, "traceback")[:top]:
+        print(f"\n{stat.size_diff / 1024:+.1f} KiB in {stat.count_diff:+d} blocks, allocated at:")
+        for line in stat.traceback.format()[-8:]:
+            print("   ", line)
 
 
 async def _drain(ws):
@@ -56,7 +98,8 @@ async def _redis_keys(url):
 async def main(args):
     n = max(2, min(args.sockets, 1000))
     minutes = max(0.1, min(args.minutes, 60.0))
-    env = {"HUB_CHAT_RATE": "100000/10s", "HUB_PRESENCE_TTL": "600"}
+    env = {"HUB_CHAT_RATE": "100000/10s", "HUB_PRESENCE_TTL": "600", **(_trace_env() if args.tracemalloc else {})}
+    snapshots = []
     with Stack(redis_url=args.redis_url, env=env) as stack:
         from chat.models import Room
 
@@ -82,6 +125,8 @@ async def main(args):
                 print(f"| {(second - started) / 60:.1f} | {stack.rss_kb() / 1024:.1f} | {dbsize} | "
                       f"{dict(sorted(kinds.items()))} | {cycles} |", flush=True)
                 next_report += args.every
+                if args.tracemalloc and next_report > started + args.every * 1.5:  # from the second report on
+                    snapshots.append(await _snapshot(stack, len(snapshots) + 1))
             for _ in range(min(args.churn, n)):
                 slot = slots[cycles % n]
                 await slot[1].close()
@@ -98,6 +143,9 @@ async def main(args):
         print(f"| {(time.monotonic() - started) / 60:.1f} | {stack.rss_kb() / 1024:.1f} | {dbsize} | "
               f"{dict(sorted(kinds.items()))} | {cycles} |")
         print(f"{n} sockets, {args.churn} closed and opened a second, {sent} messages sent")
+        if args.tracemalloc:
+            snapshots.append(await _snapshot(stack, len(snapshots) + 1))
+            _grew(snapshots[0], snapshots[-1])
         for _, ws, task in slots:
             task.cancel()
             await ws.close()

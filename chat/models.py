@@ -22,6 +22,8 @@ class Room(models.Model):
     direct_pair = models.CharField(max_length=41, unique=True, null=True, blank=True, editable=False)
     # The last stream position handed to a message of this room (Message.seq).
     last_seq = models.BigIntegerField(default=0, editable=False)
+    # The last change position handed to an edit or delete in this room (Message.change_seq).
+    last_change = models.BigIntegerField(default=0, editable=False)
 
     def __str__(self):
         return self.name
@@ -35,18 +37,30 @@ class Room(models.Model):
         saw position N and resumes after it can never miss a message committed later with a
         lower number.
         """
+        return self._take("last_seq", count)
+
+    def take_change(self):
+        """The next change position of this room, for an edit or delete stored in the current transaction.
+
+        Taken like take_seqs() (under the room's row lock), so a client that resumes with
+        `since_change` gets every change committed after the last one it saw.
+        """
+        return self._take("last_change", 1)[0]
+
+    def _take(self, counter, count):
         connection = transaction.get_connection()
         if not connection.in_atomic_block:
-            raise RuntimeError("take_seqs() must run inside the transaction that stores the messages")
+            raise RuntimeError(f"positions ({counter}) must be taken inside the transaction that stores their rows")
         if connection.features.can_return_columns_from_insert:  # PostgreSQL, SQLite 3.35+: one round trip
             with connection.cursor() as cursor:
-                cursor.execute(f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s WHERE id = %s "
-                               "RETURNING last_seq", [count, self.pk])
-                self.last_seq = cursor.fetchone()[0]
+                cursor.execute(f"UPDATE {Room._meta.db_table} SET {counter} = {counter} + %s WHERE id = %s "
+                               f"RETURNING {counter}", [count, self.pk])
+                last = cursor.fetchone()[0]
         else:
-            Room.objects.filter(pk=self.pk).update(last_seq=F("last_seq") + count)
-            self.last_seq = Room.objects.filter(pk=self.pk).values_list("last_seq", flat=True).get()
-        return range(self.last_seq - count + 1, self.last_seq + 1)
+            Room.objects.filter(pk=self.pk).update(**{counter: F(counter) + count})
+            last = Room.objects.filter(pk=self.pk).values_list(counter, flat=True).get()
+        setattr(self, counter, last)
+        return range(last - count + 1, last + 1)
 
     @property
     def topic(self):
@@ -87,10 +101,14 @@ class Message(models.Model):
     # The message's position in its room's stream, in commit order (Room.take_seqs): what
     # clients resume after (`since_seq`). Ids stay, and come from a sequence in insert order.
     seq = models.BigIntegerField(editable=False)
+    # The room's change position of its last edit or delete (Room.take_change), 0 if never
+    # changed: a client resuming with `since_change` gets the changes to messages it already has.
+    change_seq = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["room", "id"], name="message_room_id")]
+        indexes = [models.Index(fields=["room", "id"], name="message_room_id"),
+                   models.Index(fields=["room", "change_seq"], name="message_room_change")]
         constraints = [
             models.UniqueConstraint(fields=["room", "seq"], name="one_message_per_room_position"),
             # A retried send (same client_id) is stored once, even when two retries race.

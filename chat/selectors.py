@@ -106,6 +106,13 @@ def messages_since_seq(*, room, since_seq):
     return rows_after(_messages(room), since=since_seq, limit=app_settings.SINCE_LIMIT, field="seq")
 
 
+def messages_changed(*, room, up_to_seq, since_change):
+    """Messages at or before position `up_to_seq` edited or deleted after change `since_change`, in change
+    order (at most SINCE_LIMIT), and `more`: what a resuming client has, but changed while it was away."""
+    return rows_after(_messages(room).filter(seq__lte=up_to_seq), since=since_change, limit=app_settings.SINCE_LIMIT,
+                      field="change_seq")
+
+
 def messages_before(*, room, before=None, limit=None):
     """The `limit` (default JOIN_NEWEST) messages before id `before` (or the newest), oldest first, and `more`."""
     rows, more = rows_before(_messages(room), before=before, limit=limit or app_settings.JOIN_NEWEST)

@@ -8,6 +8,7 @@ def message_dict(message):
     return {
         "id": message.pk,
         "seq": message.seq,
+        "change_seq": message.change_seq,
         "room": message.room.slug,
         "author": user_dict(message.author),
         "body": "" if message.deleted else message.body,

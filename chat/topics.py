@@ -5,6 +5,7 @@ from channels.db import database_sync_to_async
 from chat import app_settings, selectors, services
 from chat.serializers import message_dict
 from hub import app_settings as hub_settings
+from hub.errors import BadRequest
 from hub.payload import get_bool, get_int, get_list, get_str
 from hub.topics import Topic
 from presence import api as presence
@@ -88,12 +89,15 @@ class RoomTopic(Topic):
     async def join(self, payload):
         since = get_int(payload, "since", required=False)
         since_seq = get_int(payload, "since_seq", required=False, minimum=0)
+        since_change = get_int(payload, "since_change", required=False, minimum=0)
+        if since_change is not None and since_seq is None:
+            raise BadRequest("`since_change` needs `since_seq`: the changes are to the messages up to it.")
         # A private or direct room the user may not see answers as one that does not exist.
         self.room = room = await database_sync_to_async(selectors.room_visible_to)(slug=self.suffix, user=self.user)
         await self.subscribe()
         await presence.track(self.conn, self.topic)
         data = await database_sync_to_async(services.room_join)(room=room, user=self.user, since=since,
-                                                                since_seq=since_seq)
+                                                                since_seq=since_seq, since_change=since_change)
         data["present"] = await presence.list_present(self.topic)
         return data
 

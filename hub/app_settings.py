@@ -74,6 +74,16 @@ class AppSettings:
         return settings.HUB_DRAIN_SECONDS
 
     @property
+    def OUTBOX_AFTER_SECS(self):
+        """HUB_OUTBOX_AFTER: the relay publishes outbox rows still there after this many seconds."""
+        return settings.HUB_OUTBOX_AFTER
+
+    @property
+    def OUTBOX_RELAY_INTERVAL_SECS(self):
+        """How often a server process tries to relay (and re-reads the resync marker)."""
+        return min(1.0, settings.HUB_OUTBOX_AFTER / 2)
+
+    @property
     def PRESENCE_GRACE_SECS(self):
         """HUB_PRESENCE_GRACE: how long the users of a stopping server stay present, to come back elsewhere."""
         return settings.HUB_PRESENCE_GRACE

@@ -8,7 +8,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from hub import app_settings, connections, lifecycle, protocol
+from hub import app_settings, connections, lifecycle, outbox, protocol
 from hub.errors import HubError, Internal, RateLimited, UnknownEvent
 from hub.guards import FloodWindow, FrameBudget, UserTurns, Watchdog
 from hub.push import encoded_push
@@ -88,7 +88,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             if frame.event != "heartbeat":
                 raise UnknownEvent(f"Topic 'hub' has no event {frame.event!r}.")
             await lifecycle.heartbeat(self, frame.payload)
-            return {"server_time": protocol.now_iso()}
+            return protocol.heartbeat_reply(outbox.resync_marker())
         return await self.topics.route(frame.topic, frame.event, frame.payload)
 
     async def refresh(self):

@@ -142,6 +142,14 @@ def error_reply(topic, ref, error):
     return {"topic": topic, "event": "reply", "ref": ref, "payload": {"ok": False, "error": error.as_dict()}}
 
 
+def heartbeat_reply(resync):
+    """A heartbeat's reply data: the server's clock, and the outbox's resync marker once this process knows it."""
+    data = {"server_time": now_iso()}
+    if resync is not None:
+        data["resync"] = resync
+    return data
+
+
 def encode(message):
     """Serialize a server frame; compact separators keep fan-out frames small."""
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -5,9 +5,9 @@
     push_each([(user_id, topic, event, payload)])   a different payload per user, one round trip
 
 From sync code these wait for the current transaction to commit (`on_commit=True`, the
-default): a rolled-back write pushes nothing, and a push that fails after the commit is
-logged and retried in the background, not raised (the row is stored; clients catch up by
-stream position, or when they re-join).
+default): a rolled-back write pushes nothing, and the pushes are written to the outbox in the
+same transaction (hub.outbox), so a push that fails after the commit, or whose process dies
+first, is sent by the outbox relay instead: at least once, never raised to the writer.
 Outside a transaction they send at once. Async code uses `apush_to_topic`/`apush_to_users`,
 which send at once. Group names are made here and only here (channels allows
 `[a-zA-Z0-9-_.]` and at most 100 characters, so topic names like "room:general" are
@@ -18,7 +18,6 @@ import asyncio
 import hashlib
 import logging
 import re
-import threading
 import time
 
 from asgiref.sync import async_to_sync
@@ -26,7 +25,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
-from hub import protocol
+from hub import app_settings, outbox, protocol
 from hub.redis import get_async_redis, get_sync_redis
 
 logger = logging.getLogger(__name__)
@@ -107,30 +106,35 @@ def encoded_push(message, payload):
 def push_to_topic(topic, event, payload, *, on_commit=True, group=None, exclude_conn=None, droppable=False):
     """Push to every socket joined to `topic` (those subscribed to `group` when given, e.g. a lobby)."""
     message = push_message(topic, event, payload, exclude_conn=exclude_conn, droppable=droppable)
-    _send(lambda: publish([group or topic_group(topic)], message), on_commit)
+    _deliver([(group or topic_group(topic), message)], on_commit)
 
 
 def push_to_users(user_ids, topic, event, payload, *, on_commit=True, then_leave=False):
     """Push to every socket of these users that joined `topic` (and take them out of it, with `then_leave`)."""
-    groups = [user_group(uid) for uid in user_ids]
     message = push_message(topic, event, payload, then_leave=then_leave)
-    _send(lambda: publish(groups, message), on_commit)
+    _deliver([(user_group(uid), message) for uid in dict.fromkeys(user_ids)], on_commit)
 
 
-def push_each(pushes, *, on_commit=True):
+def push_each(pushes, *, on_commit=True, rebuild=None):
     """Different pushes to different users in one round trip: `[(user_id, topic, event, payload)]`.
 
     E.g. one notification per recipient, each with that recipient's own unread count.
     `pushes` may also be a function returning that list, called when the pushes go out (after
-    the commit): for payloads that must be read then, such as counts other writes change.
+    the commit): for payloads that must be read then, such as counts other writes change. Give
+    it `rebuild=(dotted path, args)` of a hub.outbox.rebuildable function returning the same
+    list, so the outbox stores that instead (without it, the list is made in the transaction
+    for the outbox, which costs the reads twice).
     """
-    listed = None if callable(pushes) else list(pushes)
+    if not callable(pushes):
+        _deliver(each_pairs(pushes), on_commit)
+        return
+    recipe = None if rebuild is None else {"rebuild": [rebuild[0], rebuild[1]]}
+    _deliver(lambda: each_pairs(pushes()), on_commit, recipe=recipe)
 
-    def send():
-        items = pushes() if listed is None else listed
-        publish_pairs([(user_group(uid), push_message(topic, event, payload)) for uid, topic, event, payload in items])
 
-    _send(send, on_commit)
+def each_pairs(pushes):
+    """push_each()'s list as `(group, layer message)` pairs."""
+    return [(user_group(uid), push_message(topic, event, payload)) for uid, topic, event, payload in pushes]
 
 
 async def apush_to_topic(topic, event, payload, *, group=None, exclude_conn=None, droppable=False):
@@ -168,51 +172,64 @@ def users_changed(user_ids):
     """After the commit, every open socket of these users re-reads them (rights, groups, password)."""
     groups = [user_group(uid) for uid in dict.fromkeys(user_ids)]
     if groups:
-        _send(lambda: publish(groups, {"type": USER_CHANGED_TYPE}), on_commit=True)
+        _deliver([(group, {"type": USER_CHANGED_TYPE}) for group in groups], on_commit=True)
 
 
 def _user_id(user):
     return user if isinstance(user, int) else user.pk
 
 
-def _send(send, on_commit):
+# After a failed PUBLISH, pushes go straight to the outbox relay for this long (see _deliver).
+REDIS_AWAY_SECS = 2.0
+_redis_away_until = 0.0
+
+
+class RedisAway(Exception):
+    """A push not tried: Redis failed a moment ago."""
+
+
+def _deliver(pairs, on_commit, *, recipe=None):
+    """Publish `pairs` (a list, or a function making it when they go out), after the commit by default.
+
+    Inside a transaction the batch is also written to the outbox (hub.outbox), in that
+    transaction, and deleted once published: if this process dies before it publishes, or
+    Redis is away, the relay of a server process sends it. Outside one, a failed PUBLISH is
+    written to the outbox then. Either way the write that committed never fails for Redis.
+    """
     if not on_commit:
-        send()
+        publish_pairs(pairs() if callable(pairs) else pairs)
         return
 
-    def send_logged():
-        # The row is already committed and clients resume with `since_seq`, so a Redis outage
-        # must not turn a successful write into an error: retry in the background instead.
+    def stored():
+        return recipe or {"pairs": pairs() if callable(pairs) else pairs}
+
+    entry_id = outbox.record(stored()) if transaction.get_connection().in_atomic_block else None
+
+    def publish_after_commit():
+        global _redis_away_until
         try:
-            send()
+            if time.monotonic() < _redis_away_until:
+                raise RedisAway(f"a PUBLISH failed less than {REDIS_AWAY_SECS} s ago")
+            publish_pairs(pairs() if callable(pairs) else pairs)
         except Exception as error:
-            logger.warning("live push failed (%s); retrying in the background", error)
-            _retry_later(send)
+            if not isinstance(error, RedisAway):
+                # redis-py retries a refused connection for seconds: while Redis is away, writes
+                # leave their pushes to the relay at once instead of each waiting that long.
+                _redis_away_until = time.monotonic() + REDIS_AWAY_SECS
+            if entry_id is None:
+                try:
+                    outbox.record(stored())
+                except Exception:
+                    logger.exception("live push failed (%s) and could not be kept in the outbox; "
+                                     "clients get it when they resume", error)
+                    return
+            logger.warning("live push failed (%s); the outbox relay sends it within %s s",
+                           error, app_settings.OUTBOX_AFTER_SECS)
+            return
+        if entry_id is not None:
+            outbox.published(entry_id)
 
-    transaction.on_commit(send_logged)
-
-
-# A push that failed after its commit is tried again this long after each failure, then given up
-# (logged): by then its stream's next push shows clients the gap (positions), or they resume.
-RETRY_DELAYS_SECS = (0.2, 1.0, 3.0)
-
-
-def _retry_later(send):
-    """Retry a failed push in a thread of its own, so the request that committed does not wait for Redis."""
-    def retry():
-        for delay in RETRY_DELAYS_SECS:
-            time.sleep(delay)
-            try:
-                send()
-                logger.info("live push sent after a retry")
-                return
-            except Exception as error:
-                last = error
-        # A warning, not an error: the rows are stored and clients get them by position.
-        logger.warning("live push given up after %d retries: %s; clients catch up when they resume",
-                       len(RETRY_DELAYS_SECS), last)
-
-    threading.Thread(target=retry, name="hub-push-retry", daemon=True).start()
+    transaction.on_commit(publish_after_commit)
 
 
 # --- the layer underneath

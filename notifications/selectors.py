@@ -40,6 +40,14 @@ def notifications_since_seq(*, user, since_seq):
     return rows_after(_base(user), since=since_seq, limit=app_settings.SINCE_LIMIT, field="seq")
 
 
+def notification_unread_ids_up_to(*, user, up_to_seq):
+    """Ids of the user's unread notifications at or before position `up_to_seq` (at most SINCE_LIMIT, the
+    newest), and `more`: a resuming client marks read those it has that are not among them."""
+    ids = list(_base(user).filter(unread=True, seq__lte=up_to_seq).order_by("-seq")
+               .values_list("id", flat=True)[:app_settings.SINCE_LIMIT + 1])
+    return sorted(ids[:app_settings.SINCE_LIMIT]), len(ids) > app_settings.SINCE_LIMIT
+
+
 def notifications_newest(*, user, before=None, limit=None):
     """The `limit` (default JOIN_NEWEST) notifications before id `before` (or the newest), newest first."""
     return rows_before(_base(user), before=before, limit=limit or app_settings.JOIN_NEWEST)[0]

@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from hub.errors import BadRequest, Forbidden
+from hub.outbox import rebuildable
 from hub.push import push_each, push_to_topic, push_to_users
 from hub.retention import prune_in_batches
 from notifications import app_settings, selectors
@@ -104,7 +105,8 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
         # PostgreSQL and SQLite >= 3.35 return the new ids (RETURNING); the pushes need them.
         if any(n.pk is None for n in created):
             raise RuntimeError("the database did not return the ids of the new notifications")
-        push_each(lambda: _new_pushes(created))
+        push_each(lambda: _new_pushes(created),
+                  rebuild=("notifications.services.new_pushes_rebuilt", [n.pk for n in created]))
     return created
 
 
@@ -114,6 +116,13 @@ def _new_pushes(created):
     counts = selectors.notification_unread_counts(user_ids=[n.recipient_id for n in created])
     return [(n.recipient_id, NOTIFICATIONS_TOPIC, "new", {"notification": notification_dict(n),
                                                           "unread": counts[n.recipient_id]}) for n in created]
+
+
+@rebuildable
+def new_pushes_rebuilt(ids):
+    """_new_pushes() for the outbox relay, from the notifications' ids (those deleted meanwhile are skipped)."""
+    return _new_pushes(list(Notification.objects.filter(id__in=ids).select_related("actor", "target_content_type")
+                            .order_by("id")))
 
 
 async def anotify(recipient, verb, **kwargs):

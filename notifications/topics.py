@@ -15,7 +15,10 @@ def _join_notifications(user, since, since_seq=None):
     unread = selectors.notification_unread_count(user=user)
     if since_seq is not None:
         rows, more = selectors.notifications_since_seq(user=user, since_seq=since_seq)
-        return {"unread": unread, "items": [notification_dict(n) for n in rows], "more": more}
+        # What the client has may have been read meanwhile (in another tab, by read_all): these are not.
+        unread_ids, more_unread = selectors.notification_unread_ids_up_to(user=user, up_to_seq=since_seq)
+        return {"unread": unread, "items": [notification_dict(n) for n in rows], "more": more or more_unread,
+                "unread_ids": unread_ids}
     if since is None:
         return {"unread": unread, "items": [notification_dict(n) for n in selectors.notifications_newest(user=user)],
                 "more": False}

@@ -9,7 +9,6 @@ import shutil
 
 import pytest
 
-from tests.servers import DaphneServer
 
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -35,10 +34,9 @@ def browser():
 
 
 @pytest.fixture
-def live_server_url(transactional_db):
-    """A real daphne process on a free port, sharing this test's database and Redis."""
-    with DaphneServer() as server:
-        yield server.url
+def live_server_url(hub_server):
+    """The URL of a real daphne process on a free port, sharing this test's database and Redis."""
+    return hub_server.url
 
 
 @pytest.fixture

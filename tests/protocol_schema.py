@@ -1,6 +1,6 @@
 """The protocol as a table: every push and every reply of docs/protocol.md, checked against every frame tests see.
 
-The test communicators (tests/communicator.py, tests/servers.py) call `check_push` and
+The test clients of hub.testing (registered by conftest.py) call `check_push` and
 `check_reply` on each frame they receive, so a server that drifts from the documented
 shapes fails whichever test saw the drift. Topics no app registers (test-only topics such
 as `echo:*`) are not checked; an event the table does not know on a topic it does know is
@@ -37,7 +37,7 @@ NUMBER = (int, float)
 USER = {"id": int, "username": str, "display_name": str}
 PRESENCE = {**USER, "status": OneOf("online", "away", "offline"), "last_seen": Nullable(ISO), "metas?": [ANY_OBJECT]}
 DIFF = {"joins": [PRESENCE], "leaves": [PRESENCE], "updates": [PRESENCE]}
-MESSAGE = {"id": int, "seq": int, "room": str, "author": USER, "body": str, "created_at": ISO, "edited_at": Nullable(ISO),
+MESSAGE = {"id": int, "seq": int, "change_seq": int, "room": str, "author": USER, "body": str, "created_at": ISO, "edited_at": Nullable(ISO),
            "edited_by": Nullable(USER), "deleted": bool, "client_id": Nullable(str)}
 ROOM = {"slug": str, "name": str, "kind": OneOf("public", "private", "direct"), "unread": int,
         "last_message_id": Nullable(int)}
@@ -74,11 +74,11 @@ PUSHES = {
 
 # (topic pattern, client event) -> the `data` of a successful reply. `leave` is {} everywhere.
 REPLIES = {
-    ("hub", "heartbeat"): {"server_time": ISO},
+    ("hub", "heartbeat"): {"server_time": ISO, "resync?": int},
     ("presence", "join"): {"users": [PRESENCE]},
     ("presence", "set"): {"status": OneOf("online", "away")},
     ("presence", "query"): {"users": [PRESENCE]},
-    ("notifications", "join"): {"unread": int, "items": [NOTIFICATION], "more": bool},
+    ("notifications", "join"): {"unread": int, "items": [NOTIFICATION], "more": bool, "unread_ids?": [int]},
     ("notifications", "read"): {"unread": int, "read_ids": [int]},
     ("notifications", "read_all"): {"unread": OneOf(0), "read_ids": OneOf("all")},
     ("notifications", "list"): {"items": [NOTIFICATION]},
@@ -89,7 +89,8 @@ REPLIES = {
     ("chat", "open_dm"): {"room": ROOM},
     ("chat", "create"): {"room": ROOM},
     ("chat", "leave_room"): {"room": str},
-    ("room:*", "join"): {"room": ROOM, "messages": [MESSAGE], "present": [PRESENCE], "more": bool},
+    ("room:*", "join"): {"room": ROOM, "messages": [MESSAGE], "present": [PRESENCE], "more": bool,
+                         "last_change": int, "changes?": [MESSAGE]},
     ("room:*", "send"): {"message": MESSAGE},
     ("room:*", "history"): {"messages": [MESSAGE]},
     ("room:*", "typing"): {},

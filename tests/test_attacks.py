@@ -14,7 +14,7 @@ import websockets
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from tests.servers import Browserless, DaphneServer, ws_connect, ws_expect, ws_request
+from hub.testing.servers import Browserless, DaphneServer, ws_connect, ws_expect, ws_request
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-Horse-battery-9"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import signup
-from tests.servers import DaphneServer
+from hub.testing.servers import DaphneServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SETTLED = "() => [...window.hub.subscriptions.values()].every((c) => c.joined || c.state === 'refused')"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import signup
-from tests.servers import DaphneServer
+from hub.testing.servers import DaphneServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -94,3 +94,38 @@ def test_the_backoff_grows_while_connections_close_right_after_hello(browser, li
     finally:
         context.close()
         fake.stop()
+
+
+
+def test_a_moved_resync_marker_makes_every_joined_channel_rejoin(new_page):
+    """The relay bumped the marker (docs/protocol.md "Delivery"): the page re-joins its channels, resuming by position."""
+    from hub.redis import get_sync_redis, key
+
+    with DaphneServer(HUB_OUTBOX_AFTER=1) as server:  # the relay loop re-reads the marker every 0.5 s
+        page = new_page()
+        joins = []  # (topic, payload) of every join the page sends
+        page.on("websocket", lambda ws: ws.on("framesent", lambda text: joins.extend(
+            [(f["topic"], f["payload"]) for f in [json.loads(text)] if f.get("event") == "join"])))
+        signup(page, server.url, "rita")
+        page.wait_for_function("() => [...window.hub.subscriptions.values()].every((c) => c.joined)")
+        from django.contrib.auth import get_user_model
+
+        from notifications.services import notify
+
+        notify(get_user_model().objects.get(username="rita"), "one to resume after")
+        expect(page.locator("#bell-count")).to_have_text("1")
+        first = page.evaluate("() => window.hub.sendHeartbeat()")["resync"]
+        before = len(joins)
+        page.evaluate("() => window.hub.sendHeartbeat()")
+        assert page.evaluate("() => window.hub.resyncTimer") is None  # the same marker: nothing to do
+        get_sync_redis().incr(key("outbox", "resync"))
+        deadline = time.monotonic() + 5
+        while page.evaluate("() => window.hub.sendHeartbeat()")["resync"] == first:  # the server re-reads it
+            assert time.monotonic() < deadline, "the server never showed the moved marker"
+            page.wait_for_timeout(200)
+        page.wait_for_function("""() => [...window.hub.subscriptions.values()].every((c) => c.joined)
+            && window.hub.resyncTimer === null""", timeout=10_000)
+        page.wait_for_timeout(300)
+        rejoined = dict(joins[before:])
+        assert set(rejoined) == {"presence", "notifications", "announcements", "chat"}
+        assert rejoined["notifications"] == {"since_seq": 1}  # resumed by position

@@ -175,6 +175,7 @@ def _message_change(room, user, message_id, event, permission, **changes):
     if changes.get("deleted"):
         changes["deleted_at"] = now  # the body is blanked DELETED_BODY_RETENTION_DAYS later
     with transaction.atomic():
+        changes["change_seq"] = room.take_change()  # resuming clients get this change (`since_change`)
         for field, value in changes.items():
             setattr(message, field, value)
         message.save(update_fields=list(changes))

@@ -171,20 +171,31 @@ def membership_ensure(*, room, user):
     return created
 
 
-def room_join(*, room, user, since=None, since_seq=None):
+def room_join(*, room, user, since=None, since_seq=None, since_change=None):
     """A socket's join of a room: the room, its messages (after position `since_seq`, or id `since`, or
-    the newest), and `more`."""
+    the newest), and `more`; with `since_seq` and `since_change`, also the `changes` (edits, deletes)
+    to the messages up to `since_seq` made after that change position. `last_change` is the room's
+    change position as read, for the client's next `since_change`."""
     if room.kind == "public":
         membership_ensure(room=room, user=user)
+    last_change = Room.objects.filter(pk=room.pk).values_list("last_change", flat=True).get()  # before the rows
+    changes = None
     if since_seq is not None:
         messages, more = selectors.messages_since_seq(room=room, since_seq=since_seq)
+        if since_change is not None:
+            changes, more_changes = selectors.messages_changed(room=room, up_to_seq=since_seq,
+                                                               since_change=since_change)
+            more = more or more_changes
     elif since is None:
         messages, _ = selectors.messages_before(room=room)
         more = False  # without `since`, `more` is about gaps, not older history
     else:
         messages, more = selectors.messages_since(room=room, since=since)
-    return {"room": selectors.room_for_user(room=room, user=user), "messages": [message_dict(m) for m in messages],
-            "more": more}
+    data = {"room": selectors.room_for_user(room=room, user=user), "messages": [message_dict(m) for m in messages],
+            "more": more, "last_change": last_change}
+    if changes is not None:
+        data["changes"] = [message_dict(m) for m in changes]
+    return data
 
 
 def room_leave(*, room, user):

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from chat.models import Message, Room
 from tests.browser import signup
-from tests.servers import DaphneServer
+from hub.testing.servers import DaphneServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 XSS = '<img src=x onerror="window.pwned=1">'

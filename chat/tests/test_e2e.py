@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from tests.servers import Browserless, DaphneServer, ws_connect, ws_expect, ws_request
+from hub.testing.servers import Browserless, DaphneServer, ws_connect, ws_expect, ws_request
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-Horse-battery-9"

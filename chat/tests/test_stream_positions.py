@@ -11,7 +11,7 @@ from django.db import connection
 from chat import services
 from chat.models import Message, Room
 from tests.commit_order import store_first_commit_last
-from tests.servers import Browserless, DaphneServer, ws_connect, ws_request
+from hub.testing.servers import Browserless, DaphneServer, ws_connect, ws_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "correct-Horse-battery-9"

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from hub import protocol, topics
 from hub.errors import Forbidden
 from hub.push import asend_to_user, topic_group
-from tests.communicator import close_async_clients, handshake_headers
+from hub.testing.communicator import close_async_clients, handshake_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -218,31 +218,6 @@ async def test_frames_of_one_user_on_many_sockets_are_all_answered_in_order_one_
     assert alice.pk not in USER_TURNS.entries
 
 
-async def test_a_push_whose_publish_failed_after_the_commit_is_retried(amake_user, connect, monkeypatch, caplog):
-    import redis
-    from channels.db import database_sync_to_async
-    from django.db import transaction
-
-    from hub import redis as hub_redis
-    from hub.push import push_to_users
-
-    alice = await amake_user("alice")
-    tab = await connect(alice)
-    await tab.ok("echo:x", "join")
-    working = hub_redis.get_sync_redis()
-    # Redis unreachable at the moment of the commit: a real client, to a port nothing listens on.
-    monkeypatch.setattr(hub_redis, "_sync_client", redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1))
-
-    def write_and_push():
-        with transaction.atomic():
-            push_to_users([alice.pk], "echo:x", "custom", {"n": 1})
-
-    await database_sync_to_async(write_and_push)()
-    assert "retrying in the background" in caplog.text
-    monkeypatch.setattr(hub_redis, "_sync_client", working)  # Redis is back before the first retry (0.2 s)
-    assert await tab.expect("echo:x", "custom", timeout=5) == {"n": 1}
-
-
 async def test_socket_idle_longer_than_ttl_closes_4408(amake_user, connect, settings):
     settings.HUB_PRESENCE_TTL = 1
     comm = await connect(await amake_user("alice"))
@@ -285,16 +260,11 @@ async def test_a_socket_redis_forgot_is_closed_4500_on_its_next_heartbeat(amake_
 async def test_sockets_resume_after_the_pubsub_connection_drops(amake_user, connect):
     """A dropped subscriber connection loses pushes silently; its sockets are closed 4500 to resume."""
     from hub.protocol import CLOSE_RESUME
-    from hub.redis import get_async_redis
+    from hub.testing import drop_redis_connections
 
     comm = await connect(await amake_user("alice"))
     await comm.ok("hub", "heartbeat")
-    redis = get_async_redis()
-    db = redis.connection_pool.connection_kwargs.get("db", 0)
-    # Only this Redis database's subscribers: CI may share the server with other runs.
-    for client in await redis.client_list(_type="pubsub"):
-        if int(client.get("db", 0)) == int(db):
-            await redis.client_kill_filter(_id=client["id"])
+    assert await asyncio.to_thread(drop_redis_connections, "pubsub") >= 1
     assert await comm.expect_close(timeout=10) == CLOSE_RESUME
 
 
@@ -389,7 +359,7 @@ async def test_anonymous_and_bad_origin_handshakes_are_refused(amake_user):
 
     assert await refused(handshake_headers())
     from channels.db import database_sync_to_async
-    from tests.communicator import session_cookie_for
+    from hub.testing.communicator import session_cookie_for
 
     cookie = (await database_sync_to_async(session_cookie_for)(await amake_user("alice"))).encode()
     for headers in (handshake_headers(cookie, origin=b"http://evil.example"), handshake_headers(cookie, origin=None),

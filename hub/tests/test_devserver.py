@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hub.embedded_redis import BASE_DIR
-from tests.servers import free_port
+from hub.testing.servers import free_port
 
 NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "var", "__pycache__", ".hypothesis", ".pytest_cache",
                                     "test-results", "node_modules")

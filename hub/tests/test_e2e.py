@@ -6,7 +6,7 @@ import json
 import pytest
 import websockets
 
-from tests.servers import Browserless, DaphneServer, ws_connect, ws_request
+from hub.testing.servers import Browserless, DaphneServer, ws_connect, ws_request
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-Horse-battery-9"

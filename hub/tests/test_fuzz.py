@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from hub import app_settings
 from hub.topics import registered
 from hub.protocol import CLOSE_FLOODING
-from tests.communicator import HubCommunicator, close_async_clients, handshake_headers, session_cookie_for
+from hub.testing.communicator import HubCommunicator, close_async_clients, handshake_headers, session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

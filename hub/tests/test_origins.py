@@ -7,7 +7,7 @@ import websockets
 from channels.testing import WebsocketCommunicator
 
 from hub.origins import OriginValidator, parse_origin
-from tests.servers import Browserless, DaphneServer, ws_connect
+from hub.testing.servers import Browserless, DaphneServer, ws_connect
 
 PASSWORD = "correct-Horse-battery-9"
 

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from tests.servers import Browserless, DaphneServer
+from hub.testing.servers import Browserless, DaphneServer
 
 TOO_MANY = "Too many failed login attempts"
 MISMATCH = "The username and/or password you specified are not correct"

@@ -18,7 +18,7 @@ from chat.models import Message
 from hub import retention
 from hub.redis import get_sync_redis, key, reset_clients
 from notifications.models import Notification, take_seqs
-from tests.servers import ROOT, Browserless, DaphneServer, database_url, ws_connect, ws_request
+from hub.testing.servers import ROOT, Browserless, DaphneServer, database_url, ws_connect, ws_request
 
 PASSWORD = "correct-Horse-battery-9"
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 import notifications
 from tests.browser import signup
-from tests.servers import ROOT, database_url
+from hub.testing.servers import ROOT, database_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

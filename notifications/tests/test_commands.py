@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from notifications.models import Announcement, Notification
-from tests.servers import ROOT, database_url
+from hub.testing.servers import ROOT, database_url
 
 pytestmark = pytest.mark.django_db
 

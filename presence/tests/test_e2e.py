@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from tests.servers import Browserless, DaphneServer, ws_connect, ws_expect, ws_request
+from hub.testing.faults import kill_server
+from hub.testing.servers import Browserless, DaphneServer, ws_connect, ws_expect, ws_request
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-Horse-battery-9"
@@ -29,7 +30,7 @@ async def test_arrival_across_processes_and_leave_after_sigkill(amake_user):
             diff = await ws_expect(ws_a, "presence", "diff", buffer=buffer,
                                    where=lambda p: any(u["username"] == "bob" for u in p["joins"]))
             assert diff["joins"][0]["status"] == "online"
-            server_b.kill()  # SIGKILL: no close frame, no cleanup
+            kill_server(server_b)  # SIGKILL: no close frame, no cleanup
             killed_at = time.monotonic()
             # Keep alice's own socket alive with heartbeats while waiting for the sweep.
             async def heartbeat():
@@ -77,7 +78,7 @@ async def test_a_server_stopped_cleanly_sends_the_leaves_of_its_users(amake_user
 
 async def test_a_join_reply_larger_than_the_client_frame_limit_arrives(amake_user):
     from presence import store
-    from tests.communicator import close_async_clients
+    from hub.testing.communicator import close_async_clients
 
     await amake_user("alice", password=PASSWORD)
     for i in range(800):  # about 80 KB of PRESENCE entries

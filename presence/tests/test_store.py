@@ -6,7 +6,7 @@ import pytest
 
 from hub.redis import get_async_redis, key
 from presence import services, store
-from tests.communicator import close_async_clients
+from hub.testing.communicator import close_async_clients
 
 ALICE = {"id": 1, "username": "alice", "display_name": "alice"}
 BOB = {"id": 2, "username": "bob", "display_name": "bob"}

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings as hsettings, strat
 
 from hub.redis import get_async_redis
 from presence import store
-from tests.communicator import close_async_clients
+from hub.testing.communicator import close_async_clients
 
 USERS = {uid: {"id": uid, "username": f"u{uid}", "display_name": f"U {uid}"} for uid in (1, 2)}
 SETS = ("presence", "room:a")

@@ -19,6 +19,9 @@ const RECONNECT_BASE_MS = 500;
 // reconnect every half second forever. backoff.js caps each wait.
 export const STABLE_AFTER_MS = 10000;
 const MAX_ATTEMPT = 16; // 2^16 x 500 ms is far past the cap: counting further changes nothing
+// When the outbox's resync marker moves (docs/protocol.md "Delivery"), channels re-join after a
+// random wait below this, so a relay run does not bring every client back at the same moment.
+export const RESYNC_SPREAD_MS = 5000;
 
 export class HubSocket {
   constructor({ url = null, loginUrl = "/accounts/login/", timeoutMs = 20000 } = {}) {
@@ -36,6 +39,8 @@ export class HubSocket {
     this.subscriptions = new Map(); // topic -> Channel
     this.events = new Emitter(); // "state", "open", "close"
     this.heartbeatTimer = null;
+    this.resyncMarker = null; // the first `resync` a heartbeat reply carried; a change means re-sync
+    this.resyncTimer = null;
     document.addEventListener("visibilitychange", () => this.sendHeartbeat());
   }
 
@@ -142,7 +147,25 @@ export class HubSocket {
   }
 
   sendHeartbeat() {
-    if (this.isOpen) this.request("hub", "heartbeat", { status: this.status }).catch(() => {});
+    if (!this.isOpen) return Promise.resolve(null);
+    return this.request("hub", "heartbeat", { status: this.status })
+      .then((data) => { this.noteResync(data.resync); return data; }, () => null);
+  }
+
+  /**
+   * A heartbeat reply's resync marker: when it moves, the server relayed pushes late (they may
+   * have come out of order, and unread counts with them), so every joined channel re-joins,
+   * resuming by position (its params), after a random wait below RESYNC_SPREAD_MS.
+   */
+  noteResync(marker) {
+    if (typeof marker !== "number") return;
+    const previous = this.resyncMarker;
+    this.resyncMarker = marker;
+    if (previous === null || previous === marker || this.resyncTimer !== null) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = null;
+      for (const channel of this.subscriptions.values()) if (channel.joined) channel.rejoin();
+    }, Math.random() * RESYNC_SPREAD_MS);
   }
 
   /**

@@ -1,7 +1,5 @@
-// Older messages and fresher copies of shown ones, both through `history` (oldest first):
-// scrolling to the top loads the 50 before the oldest shown, and after a reconnect the newest
-// 100 shown are fetched again, since edits and deletes of them may have happened meanwhile
-// (`since` only brings messages that are new).
+// Older messages through `history` (oldest first): scrolling to the top loads the 50 before the
+// oldest shown. (Edits and deletes made while offline come with the re-join: `since_change`.)
 
 /** Load older messages whenever the list is scrolled to its top, keeping the view in place. */
 export function loadOlderOnScroll(channel, messages, showError) {
@@ -23,12 +21,4 @@ export function loadOlderOnScroll(channel, messages, showError) {
       loading = false;
     }
   });
-}
-
-/** Replace the newest shown messages with their current state (after a re-join). */
-export function refreshRecent(channel, messages) {
-  if (messages.lastId === null) return;
-  channel.request("history", { before: messages.lastId + 1, limit: 100 })
-    .then((recent) => messages.add(recent.messages, { scroll: false }))
-    .catch(() => {});
 }

@@ -28,7 +28,13 @@ export class MessageList {
     this.byId = new Map(); // id -> MESSAGE
     this.lastId = null; // the newest id shown (read markers, history pages)
     this.lastSeq = null; // the newest stream position shown, to resume with `since_seq`
+    this.lastChange = 0; // the room's newest change position known, to resume with `since_change`
     this.oldestId = null; // the oldest, for loading history
+  }
+
+  /** The room's change position as a join read it (`last_change`). */
+  noteChange(position) {
+    if (typeof position === "number" && position > this.lastChange) this.lastChange = position;
   }
 
   node(m) {
@@ -59,7 +65,10 @@ export class MessageList {
   /** Show one message: new ones in id order (before the pending ones), known ones replaced. */
   upsert(m) {
     const known = this.byId.has(m.id);
+    // An older state of a message shown (a late or repeated push): never go back to it.
+    if (known && (m.change_seq || 0) < (this.byId.get(m.id).change_seq || 0)) return;
     this.byId.set(m.id, m);
+    this.noteChange(m.change_seq);
     this.onStored(m);
     if (this.lastId === null || m.id > this.lastId) this.lastId = m.id;
     if (this.lastSeq === null || m.seq > this.lastSeq) this.lastSeq = m.seq;
@@ -92,6 +101,7 @@ export class MessageList {
     this.list.querySelectorAll("li[data-id]").forEach((li) => li.remove());
     this.lastId = null;
     this.lastSeq = null;
+    this.lastChange = 0;
     this.oldestId = null;
   }
 

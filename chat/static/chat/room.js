@@ -4,7 +4,7 @@
 import { el } from "../hub/dom.js";
 import { Presence } from "../hub/presence.js";
 import { friendly } from "./errors.js";
-import { loadOlderOnScroll, refreshRecent } from "./history.js";
+import { loadOlderOnScroll } from "./history.js";
 import { MessageList } from "./messages.js";
 import { Outbox } from "./outbox.js";
 import { Typists, TypingSender } from "./typing.js";
@@ -75,7 +75,9 @@ export function init(hub) {
     onStored: (m) => outbox.settle(m),
   });
   const room = hub.channel(`room:${root.dataset.slug}`, {
-    params: () => (messages.lastSeq === null ? {} : { since_seq: messages.lastSeq }),
+    // Resume by position: the messages after the newest shown, and the edits and deletes made
+    // meanwhile to those shown (docs/protocol.md, rooms).
+    params: () => (messages.lastSeq === null ? {} : { since_seq: messages.lastSeq, since_change: messages.lastChange }),
   });
   const outbox = new Outbox({ channel: room, messages, input, say, showError });
   const typists = new Typists(document.getElementById("typing"));
@@ -88,17 +90,15 @@ export function init(hub) {
       room.request("read", { up_to: messages.lastId }).catch(() => {});
     }
   };
-  let rejoining = false; // the first join shows the room; later ones follow a reconnect
   room.onJoin((data) => {
     if (data.more) { // too much was missed: start over from the newest
       messages.clear();
       room.rejoin();
       return;
     }
-    messages.add(data.messages);
+    messages.noteChange(data.last_change);
+    messages.add([...(data.changes || []), ...data.messages]);
     markRead();
-    if (rejoining) refreshRecent(room, messages);
-    rejoining = true;
     outbox.flush(); // what was typed while offline goes out now, in order
   });
   room.onError(showError);

@@ -3,7 +3,7 @@
 // the /notifications/ page. Pushes: `new` (one more, with the count) and `unread` (read in
 // some tab of the user, this one included).
 import { safeUrl } from "../hub/dom.js";
-import { Bell, PANEL_SIZE } from "./bell.js";
+import { Bell } from "./bell.js";
 import { ListPage } from "./list_page.js";
 import { toast } from "./toasts.js";
 
@@ -35,18 +35,15 @@ export function init(hub) {
       channel.rejoin();
       return;
     }
-    const resumed = lastSeq !== null;
+    // Back after a disconnect: items already shown may have been read in another tab meanwhile;
+    // `unread_ids` lists those up to `since_seq` that are still unread.
+    if (data.unread_ids) {
+      const stillUnread = new Set(data.unread_ids);
+      for (const n of items.values()) if (!stillUnread.has(n.id)) n.unread = false;
+    }
     for (const n of data.items) remember(n);
     unread = data.unread;
     render();
-    // Back after a disconnect: items already shown may have been read in another tab
-    // meanwhile. The newest page says how they stand now.
-    if (resumed) {
-      channel.request("list", { limit: PANEL_SIZE }).then((fresh) => {
-        for (const n of fresh.items) items.set(n.id, n);
-        render();
-      }).catch(() => {});
-    }
   });
   channel.on("new", (payload) => {
     if (items.has(payload.notification.id)) return; // a duplicate after a resume

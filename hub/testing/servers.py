@@ -18,11 +18,12 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 
-from tests.protocol_schema import check_frame
+from hub.testing.checks import check_frame
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(settings.BASE_DIR)  # the project: manage.py, var/
 
 
 # Every daphne log of this run: conftest removes them when the whole run passed.
@@ -49,13 +50,17 @@ def database_url():
 class DaphneServer:
     """`with DaphneServer(**env) as server:` -> server.url, server.ws_url; stop() or kill().
 
+    The process runs this test run's settings module and ASGI_APPLICATION, with `env` added to
+    its environment (strings); it finds the test database through DATABASE_URL (Hub's settings
+    read it) and needs the project's URLs to answer /healthz (hub.urls does).
     args: extra daphne options (e.g. ["--proxy-headers"]).
     """
 
     def __init__(self, *, args=(), **env):
         self.port = free_port()
         self.args = list(args)
-        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hub.settings_test", "DATABASE_URL": database_url(),
+        self.application = ":".join(settings.ASGI_APPLICATION.rsplit(".", 1))  # "hub.asgi:application"
+        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE, "DATABASE_URL": database_url(),
                     # Stopping at once (as tests did before draining existed); the drain tests set both.
                     "HUB_DRAIN_SECONDS": "0", "HUB_PRESENCE_GRACE": "0",
                     **{k: str(v) for k, v in env.items()}}
@@ -74,7 +79,7 @@ class DaphneServer:
         LOGS.append(Path(self.log.name))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.args,
-             "hub.asgi:application"],
+             self.application],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout_s
@@ -115,6 +120,12 @@ class DaphneServer:
     def __exit__(self, *exc):
         self.stop()
         self.log.close()
+
+
+def run_manage(server, *args, timeout_s=60):
+    """Run `manage.py *args` as another process would beside `server`: its database, its Redis, its settings."""
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=server.env, capture_output=True,
+                          text=True, timeout=timeout_s)
 
 
 class Browserless:

@@ -1,6 +1,7 @@
 """A WebsocketCommunicator that speaks Hub's envelope: requests matched by ref, pushes buffered.
 
-Every frame it receives is checked against the protocol table (tests/protocol_schema.py).
+Every frame it receives goes through hub.testing.check_frame (the checks a suite registered:
+Hub's own checks each against its protocol table, tests/protocol_schema.py).
 """
 
 import asyncio
@@ -11,7 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from tests.protocol_schema import check_frame
+from hub.testing.checks import check_frame
 
 _refs = itertools.count(1)
 
