@@ -18,7 +18,9 @@ import asyncio
 import hashlib
 import logging
 import re
+import threading
 import time
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -182,26 +184,60 @@ def _user_id(user):
 # After a failed PUBLISH, pushes go straight to the outbox relay for this long (see _deliver).
 REDIS_AWAY_SECS = 2.0
 _redis_away_until = 0.0
+_local = threading.local()  # the open push_batch() of this thread, if any
 
 
 class RedisAway(Exception):
     """A push not tried: Redis failed a moment ago."""
 
 
-def _deliver(pairs, on_commit, *, recipe=None):
-    """Publish `pairs` (a list, or a function making it when they go out), after the commit by default.
+@contextmanager
+def push_batch():
+    """Pushes sent (on commit) inside the block go out together: one outbox row, one round trip to Redis.
 
-    Inside a transaction the batch is also written to the outbox (hub.outbox), in that
-    transaction, and deleted once published: if this process dies before it publishes, or
-    Redis is away, the relay of a server process sends it. Outside one, a failed PUBLISH is
-    written to the outbox then. Either way the write that committed never fails for Redis.
+    E.g. a chat message's push to its room and to the lobbies. If the block raises, none of
+    them is sent (as none would be after a rollback). A nested block joins the outer one.
     """
-    if not on_commit:
-        publish_pairs(pairs() if callable(pairs) else pairs)
+    if getattr(_local, "batch", None) is not None:
+        yield
         return
+    batch = _local.batch = []
+    try:
+        yield
+    finally:
+        _local.batch = None
+    if batch:
+        _deliver_after_commit(batch)
 
+
+def _resolve(pairs):
+    return pairs() if callable(pairs) else pairs
+
+
+def _deliver(pairs, on_commit, *, recipe=None):
+    """Publish `pairs` (a list, or a function making it when they go out), after the commit by default."""
+    if not on_commit:
+        publish_pairs(_resolve(pairs))
+        return
+    batch = getattr(_local, "batch", None)
+    if batch is not None:
+        batch.append((pairs, recipe))
+        return
+    _deliver_after_commit([(pairs, recipe)])
+
+
+def _deliver_after_commit(parts):
+    """Publish every part's pairs in one round trip after the commit; `parts` are `(pairs, recipe)`.
+
+    Inside a transaction they are also written to the outbox (hub.outbox) in it, as one row,
+    and that row is marked published in the same round trip: if this process dies before it
+    publishes, or Redis is away, the relay of a server process sends it. Outside one, a failed
+    PUBLISH is written to the outbox then. Either way the write that committed never fails
+    for Redis.
+    """
     def stored():
-        return recipe or {"pairs": pairs() if callable(pairs) else pairs}
+        records = [recipe or {"pairs": _resolve(pairs)} for pairs, recipe in parts]
+        return records[0] if len(records) == 1 else {"all": records}
 
     entry_id = outbox.record(stored()) if transaction.get_connection().in_atomic_block else None
 
@@ -210,7 +246,7 @@ def _deliver(pairs, on_commit, *, recipe=None):
         try:
             if time.monotonic() < _redis_away_until:
                 raise RedisAway(f"a PUBLISH failed less than {REDIS_AWAY_SECS} s ago")
-            publish_pairs(pairs() if callable(pairs) else pairs)
+            publish_pairs([pair for pairs, _ in parts for pair in _resolve(pairs)], outbox_entry=entry_id)
         except Exception as error:
             if not isinstance(error, RedisAway):
                 # redis-py retries a refused connection for seconds: while Redis is away, writes
@@ -225,9 +261,6 @@ def _deliver(pairs, on_commit, *, recipe=None):
                     return
             logger.warning("live push failed (%s); the outbox relay sends it within %s s",
                            error, app_settings.OUTBOX_AFTER_SECS)
-            return
-        if entry_id is not None:
-            outbox.published(entry_id)
 
     transaction.on_commit(publish_after_commit)
 
@@ -251,9 +284,12 @@ def publish(groups, message):
     publish_pairs([(group, message) for group in dict.fromkeys(groups)])
 
 
-def publish_pairs(pairs):
-    """Send each `(group, message)`, from sync code, in one pipelined round trip where the layer allows."""
-    if not pairs:
+def publish_pairs(pairs, *, outbox_entry=None):
+    """Send each `(group, message)`, from sync code, in one pipelined round trip where the layer allows.
+
+    `outbox_entry`: the outbox row these pushes were stored in, marked published in the same round trip.
+    """
+    if not pairs and outbox_entry is None:
         return
     layer = get_channel_layer()
     if not _can_pipeline():
@@ -262,6 +298,8 @@ def publish_pairs(pairs):
                 await layer.group_send(group, message)
 
         async_to_sync(send_each)()
+        if outbox_entry is not None:
+            outbox.mark_published(get_sync_redis(), outbox_entry)
         return
     pipe = get_sync_redis().pipeline(transaction=False)
     encoded = {}
@@ -270,7 +308,10 @@ def publish_pairs(pairs):
         if data is None:
             data = encoded[id(message)] = layer.serialize(message)
         pipe.publish(_pubsub_channel(group), data)
-    pipe.execute()
+    if outbox_entry is not None:
+        outbox.mark_published(pipe, outbox_entry)
+    if len(pipe):
+        pipe.execute()
 
 
 async def apublish(groups, message):

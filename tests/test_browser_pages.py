@@ -53,7 +53,7 @@ def test_the_main_pages_run_under_the_policy_and_injected_script_does_not(new_pa
     assert_no_violations(page)
     page.goto(f"{live_server_url}/chat/lounge/")
     expect(page.locator("#hub-status")).to_have_text("Connected")
-    page.wait_for_function("() => window.hub.subscriptions.get('room:lounge')?.joined")
+    page.wait_for_function("() => window.hub?.subscriptions.get('room:lounge')?.joined")
     page.get_by_role("textbox", name="Message").fill("under the policy")
     page.get_by_role("textbox", name="Message").press("Enter")
     expect(page.locator("#messages li .body", has_text="under the policy")).to_have_count(1)

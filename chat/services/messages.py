@@ -16,7 +16,7 @@ from chat.serializers import message_dict
 from chat.services.rooms import CHAT_TOPIC, direct_room_unhide, lobby_group, short_text
 from hub import app_settings as hub_settings
 from hub.errors import BadRequest, Forbidden, NotFound
-from hub.push import apush_to_topic, push_to_topic, push_to_users
+from hub.push import apush_to_topic, push_batch, push_to_topic, push_to_users
 from hub.rates import limit
 from hub.redis import delete_matching, get_async_redis, key
 from hub.retention import prune_in_batches
@@ -91,10 +91,11 @@ def _message_store(room, author, body, client_id):
 
 def _push_message(message):
     room = message.room
-    push_to_topic(room.topic, "message", {"message": message_dict(message)})
-    # One push for the lobby of every member; each socket counts its own unread (see chat.topics).
-    push_to_topic(CHAT_TOPIC, "_room_message", {"room": room.slug, "message_id": message.pk,
-                                                "author_id": message.author_id}, group=lobby_group(room.slug))
+    with push_batch():  # one outbox row and one round trip for both
+        push_to_topic(room.topic, "message", {"message": message_dict(message)})
+        # One push for the lobby of every member; each socket counts its own unread (see chat.topics).
+        push_to_topic(CHAT_TOPIC, "_room_message", {"room": room.slug, "message_id": message.pk,
+                                                    "author_id": message.author_id}, group=lobby_group(room.slug))
 
 
 async def message_notify(message):
@@ -216,8 +217,10 @@ def read_marker_move(*, room, user, up_to, conn_id):
         membership.last_read_id = up_to
         membership.save(update_fields=["last_read_id"])
         unread = selectors.room_unread(room=room, user=user)
-        push_to_topic(room.topic, "read", {"user": user_dict(user), "up_to": up_to}, exclude_conn=conn_id)
-        push_to_users([user.pk], CHAT_TOPIC, "unread", {"room": room.slug, "unread": unread, "last_message_id": last_id})
+        with push_batch():
+            push_to_topic(room.topic, "read", {"user": user_dict(user), "up_to": up_to}, exclude_conn=conn_id)
+            push_to_users([user.pk], CHAT_TOPIC, "unread", {"room": room.slug, "unread": unread,
+                                                            "last_message_id": last_id})
     return up_to
 
 

@@ -14,7 +14,7 @@ XSS = '<img src=x onerror="window.pwned=1">'
 def open_room(page, base_url, slug="general"):
     page.goto(f"{base_url}/chat/{slug}/")
     expect(page.locator("#hub-status")).to_have_text("Connected")
-    page.wait_for_function(f"() => window.hub.subscriptions.get('room:{slug}')?.joined")
+    page.wait_for_function(f"() => window.hub?.subscriptions.get('room:{slug}')?.joined")
     return page
 
 
@@ -177,6 +177,6 @@ def test_a_member_removed_sees_it_and_one_who_leaves_is_back_in_the_lobby(new_pa
     ann.get_by_role("button", name="Leave room").click()
     ann.wait_for_url(f"{live_server_url}/")
     expect(ann.locator("#hub-status")).to_have_text("Connected")
-    ann.wait_for_function("() => window.hub.subscriptions.get('chat')?.joined")
+    ann.wait_for_function("() => window.hub?.subscriptions.get('chat')?.joined")
     expect(ann.locator(f'#room-list li[data-slug="{room.slug}"]')).to_have_count(0)
     assert not Membership.objects.filter(room=room).exists()

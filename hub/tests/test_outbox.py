@@ -47,14 +47,43 @@ def entries():
     return list(OutboxEntry.objects.order_by("id").values_list("pushes", flat=True))
 
 
-def test_a_push_in_a_transaction_is_written_with_it_and_deleted_once_published(make_user):
+def test_a_push_in_a_transaction_is_written_with_it_marked_published_and_tidied_by_the_relay(make_user):
     alice = make_user("alice")
     with transaction.atomic():
         push_to_users([alice.pk], "echo:x", "custom", {"n": 1})
         # In the transaction, beside the rows it is about.
         [stored] = entries()
         assert stored["pairs"][0][1]["payload"] == {"n": 1}
+    [entry_id] = OutboxEntry.objects.values_list("id", flat=True)
+    done = hub_redis.get_sync_redis().smembers(hub_redis.key("outbox", "done"))
+    assert done == {str(entry_id).encode()}  # marked in the round trip that published it
+    assert outbox.relay_batch(older_than_secs=0) == 0  # deleted, not sent again
     assert entries() == []
+    assert not hub_redis.get_sync_redis().exists(hub_redis.key("outbox", "done"))
+
+
+def test_a_push_batch_is_one_row_and_one_round_trip_and_nothing_if_the_block_fails(make_user):
+    alice = make_user("alice")
+    pubsub = hub_redis.get_sync_redis().pubsub()
+    pubsub.subscribe(push._pubsub_channel(push.user_group(alice.pk)))
+    pubsub.get_message(timeout=1)  # the subscribe confirmation
+    with transaction.atomic(), push.push_batch():
+        push_to_users([alice.pk], "echo:x", "custom", {"n": 1})
+        push_to_users([alice.pk], "echo:y", "custom", {"n": 2})
+    [stored] = entries()
+    assert [part["pairs"][0][1]["topic"] for part in stored["all"]] == ["echo:x", "echo:y"]
+    with pytest.raises(ZeroDivisionError), transaction.atomic(), push.push_batch():
+        push_to_users([alice.pk], "echo:z", "custom", {"n": 3})
+        1 / 0
+    assert len(entries()) == 1
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    got = []
+    while (message := pubsub.get_message(timeout=0.5)) is not None:
+        got.append(layer.deserialize(message["data"])["topic"])
+    pubsub.close()
+    assert got == ["echo:x", "echo:y"]
 
 
 def test_a_rolled_back_transaction_leaves_no_outbox_row(make_user):
@@ -129,9 +158,7 @@ def test_relay_publishes_in_write_order_and_stops_at_the_first_failure(make_user
     assert len(entries()) == 3
     restore()
     pubsub = hub_redis.get_sync_redis().pubsub()
-    from hub.push import _pubsub_channel, user_group
-
-    pubsub.subscribe(_pubsub_channel(user_group(alice.pk)))
+    pubsub.subscribe(push._pubsub_channel(push.user_group(alice.pk)))
     pubsub.get_message(timeout=1)  # the subscribe confirmation
     assert outbox.relay_batch(older_than_secs=0) == 3
     from channels.layers import get_channel_layer
@@ -160,5 +187,5 @@ def test_the_relay_calls_only_functions_marked_rebuildable(make_user):
     OutboxEntry.objects.create(created_at=timezone.now(), pushes={"rebuild": ["os.system", "echo relayed"]})
     with pytest.raises(ValueError, match="not marked @rebuildable"):
         outbox.pairs_of({"rebuild": ["os.system", "echo relayed"]})
-    assert outbox.relay_batch(older_than_secs=0) == 1  # dropped (logged), not run, and not blocking the rest
+    assert outbox.relay_batch(older_than_secs=0) == 0  # dropped (logged): not run, not sent, not blocking the rest
     assert entries() == []

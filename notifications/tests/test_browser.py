@@ -30,7 +30,7 @@ def test_notify_command_toasts_and_bumps_the_bell(new_page, live_server_url):
     page = signup(new_page(), live_server_url, "nina")
     bell = page.locator("#bell")
     expect(bell).to_have_attribute("aria-label", "Notifications, 0 unread")
-    page.wait_for_function("() => window.hub.subscriptions.get('notifications').joined")
+    page.wait_for_function("() => window.hub?.subscriptions.get('notifications')?.joined")
     manage("notify", "nina", "--verb", "Your report is ready")
     expect(page.locator("#toasts .toast")).to_have_text("Your report is ready")
     expect(bell).to_have_attribute("aria-label", "Notifications, 1 unread")
@@ -69,7 +69,7 @@ def test_announcement_banner_on_two_users_and_dismiss_syncs_tabs(new_page, live_
     ann_tab2.goto(f"{live_server_url}/")
     bo = signup(new_page(), live_server_url, "bo")
     for page in (ann, ann_tab2, bo):
-        page.wait_for_function("() => window.hub.subscriptions.get('announcements').joined")
+        page.wait_for_function("() => window.hub?.subscriptions.get('announcements')?.joined")
     manage("announce", "--title", "Heads up", "--body", "<b>Deploy</b> at noon", "--level", "warning")
     for page in (ann, ann_tab2, bo):
         banner = page.locator("#announcements .announcement")
@@ -86,7 +86,7 @@ def test_list_page_shows_new_notifications_and_read_state_live(new_page, live_se
     user = get_user_model().objects.get(username="lena")
     notifications.notify(user, "Before the page opened")
     page.goto(f"{live_server_url}/notifications/")
-    page.wait_for_function("() => window.hub.subscriptions.get('notifications').joined")
+    page.wait_for_function("() => window.hub?.subscriptions.get('notifications')?.joined")
     expect(page.locator("#notification-page-unread")).to_have_text("1 unread")
     notifications.notify(user, "<b>Arrived</b> while looking", url="/chat/general/")
     first = page.locator("#notification-page-list li").first
@@ -96,7 +96,7 @@ def test_list_page_shows_new_notifications_and_read_state_live(new_page, live_se
     # Marked read in another tab (its bell): this page follows.
     other = page.context.new_page()
     other.goto(f"{live_server_url}/")
-    other.wait_for_function("() => window.hub.subscriptions.get('notifications').joined")
+    other.wait_for_function("() => window.hub?.subscriptions.get('notifications')?.joined")
     other.locator("#bell").click()
     other.get_by_role("button", name="Mark all read").click()
     expect(page.locator("#notification-page-unread")).to_have_text("0 unread")
