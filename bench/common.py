@@ -47,6 +47,7 @@ class Stack:
         self.port = free_port()
         self.embedded = None
         self.process = None
+        self.peers = []  # more daphne processes of this stack (add_process)
 
     @property
     def url(self):
@@ -97,25 +98,37 @@ class Stack:
             os.environ.update({k: self.env[k] for k in ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY",
                                                          "DATABASE_URL", "REDIS_URL", "EMAIL_BACKEND")})
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
-        self.log = open(BENCH_DIR / f"daphne-{self.port}.log", "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), self.app],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited; see {self.log.name}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("daphne did not start in 30 s")
+        self.process, self.log = self._daphne(self.port)
         if uses_hub:
             setup_django()
         return self
+
+    def _daphne(self, port):
+        """Start one daphne process on `port` with this stack's environment; wait until it answers."""
+        log = open(BENCH_DIR / f"daphne-{port}.log", "w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), self.app],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"daphne exited; see {log.name}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    return process, log
+            except OSError:
+                time.sleep(0.1)
+        process.kill()
+        raise RuntimeError("daphne did not start in 30 s")
+
+    def add_process(self):
+        """One more daphne process of this stack (same database, same Redis); returns a Peer to connect to."""
+        port = free_port()
+        process, log = self._daphne(port)
+        peer = Peer(self, port, process, log)
+        self.peers.append(peer)
+        return peer
 
     def rss_kb(self):
         """Resident memory of the server process, in KiB (Linux /proc)."""
@@ -126,6 +139,8 @@ class Stack:
         return 0
 
     def stop(self):
+        for peer in self.peers:
+            peer.stop()
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -141,6 +156,27 @@ class Stack:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class Peer:
+    """Another daphne process of a Stack: the same interface the clients use (url, ws_url, rss_kb)."""
+
+    def __init__(self, stack, port, process, log):
+        self.stack, self.port, self.process, self.log = stack, port, process, log
+
+    url = Stack.url
+    ws_url = Stack.ws_url
+    pid = Stack.pid
+    rss_kb = Stack.rss_kb
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
 
 
 def raise_fd_limit():

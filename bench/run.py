@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-SCENARIOS = ("presence", "notify", "chat", "slowread", "flood", "soak", "writes")
+SCENARIOS = ("presence", "notify", "chat", "slowread", "flood", "soak", "writes", "idle")
 
 
 def main(argv=None):

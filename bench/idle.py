@@ -1,0 +1,63 @@
+"""Idle: N authenticated sockets that only heartbeat; what each costs the server in memory.
+
+Opens --sockets sockets (each its own user, logged in, joined to nothing: the cost of being
+connected and present), measures daphne's resident memory before the first and after the
+last, then keeps them heartbeating every --heartbeat seconds for --seconds and measures
+again (memory that appears only once sockets live a while: presence refreshes, keep-alive
+state). Reports KiB of server memory per socket.
+"""
+
+import asyncio
+import json
+import time
+
+from bench.common import Stack, make_sessions, open_sockets
+
+MAX_SOCKETS = 20000
+
+
+def add_arguments(parser):
+    parser.add_argument("-n", "--sockets", type=int, default=1000, help=f"idle sockets, at most {MAX_SOCKETS}")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long they stay, heartbeating (at most 600)")
+    parser.add_argument("--heartbeat", type=float, default=10.0, help="seconds between a socket's heartbeats")
+
+
+async def _heartbeat(ws, every, until):
+    try:
+        while time.monotonic() < until:
+            await ws.send(json.dumps({"topic": "hub", "event": "heartbeat", "payload": {}, "ref": "h"}))
+            await asyncio.sleep(every)
+    except Exception:
+        pass
+
+
+async def _drain(ws):
+    try:
+        async for _ in ws:
+            pass
+    except Exception:
+        pass
+
+
+async def main(args):
+    n = max(1, min(args.sockets, MAX_SOCKETS))
+    seconds = max(1.0, min(args.seconds, 600.0))
+    with Stack(redis_url=args.redis_url, env={"HUB_PRESENCE_TTL": "600", "HUB_HEARTBEAT": "25"}) as stack:
+        sessions = make_sessions(n, prefix="idle")
+        await asyncio.sleep(1)
+        before = stack.rss_kb()
+        sockets = [ws for ws, _ in await open_sockets(stack, [cookie for _, _, cookie in sessions], concurrency=50)]
+        drains = [asyncio.ensure_future(_drain(ws)) for ws in sockets]
+        await asyncio.sleep(2)
+        opened = stack.rss_kb()
+        until = time.monotonic() + seconds
+        beats = [asyncio.ensure_future(_heartbeat(ws, args.heartbeat, until)) for ws in sockets]
+        await asyncio.gather(*beats)
+        after = stack.rss_kb()
+        for task in drains:
+            task.cancel()
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    print(f"idle: {n} authenticated sockets, heartbeating every {args.heartbeat} s for {seconds:.0f} s")
+    print(f"  daphne RSS: {before / 1024:.1f} MiB before, {opened / 1024:.1f} MiB once open, "
+          f"{after / 1024:.1f} MiB after {seconds:.0f} s")
+    print(f"  per socket: {(opened - before) / n:.1f} KiB once open, {(after - before) / n:.1f} KiB after {seconds:.0f} s")
