@@ -76,6 +76,7 @@ class RoomTopic(Topic):
     """`room:<slug>`: authorization at join; subscribe first, then read, so nothing falls in between."""
 
     events = ("send", "history", "typing", "read", "edit", "delete", "remove")
+    filtered_events = ("read", "typing")  # messages, edits and deletes go to every socket alike
     # A page of up to 100 messages (~400 KB); a join reads the newest 50, or with `since` up to 100.
     costs = {"join": 5, "history": 10}
 

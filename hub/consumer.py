@@ -8,7 +8,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from hub import app_settings, connections, lifecycle, outbox, protocol
+from hub import app_settings, connections, fanout, lifecycle, outbox, protocol
 from hub.errors import HubError, Internal, RateLimited, UnknownEvent
 from hub.guards import FloodWindow, FrameBudget, UserTurns, Watchdog
 from hub.push import encoded_push
@@ -27,13 +27,16 @@ class HubConsumer(AsyncWebsocketConsumer):
     `subscriptions` (hub.subscriptions) is for the Topic base class, which tracks what it subscribed.
     """
 
+    busy = layer_backlog = 0  # hub.fanout pushes straight to a socket only when both are 0: never out of order
+
     async def dispatch(self, message):
         # Channels runs close_old_connections() in a worker thread before every message, a thread hop per
         # push per socket; every database call here goes through database_sync_to_async, which does it too.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        with fanout.handling(self, message):
+            await handler(message)
 
     async def connect(self):
         user = self.scope.get("user")
@@ -53,6 +56,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             refresh=self.refresh, close=self.close_with, check_session=self.reread_user)
         await self.accept()
         await self.send_frame(protocol.hello(self.conn_id, user, app_settings.HEARTBEAT_SECS))
+        fanout.register(self)
         if await connections.open_socket(self):
             self.watchdog.start()
 
@@ -180,6 +184,7 @@ class HubConsumer(AsyncWebsocketConsumer):
                 await asyncio.shield(self.cleaned_up)
             return
         self.closed = True
+        fanout.unregister(self)
         self.cleaned_up = asyncio.get_running_loop().create_future()
         try:
             self.watchdog.stop()

@@ -22,6 +22,7 @@ from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis import asyncio as aioredis
 
+from hub import fanout
 from hub.protocol import CLOSE_RESUME
 from hub.push import close_message
 from hub.redis import MAX_CONNECTIONS, POOL_WAIT_SECS
@@ -45,6 +46,7 @@ class FanoutRedisPubSubChannelLayer(RedisPubSubChannelLayer):
             for shard in layer._shards:
                 _resume_sockets_after_reconnect(self, layer, shard)
                 _stop_receiving_when_cancelled(shard)
+                _deliver_directly(self, layer, shard)
         return layer
 
     def deserialize(self, message):
@@ -89,6 +91,46 @@ def _resume_sockets_after_reconnect(outer, loop_layer, shard):
             shard._pubsub.on_connect = types.MethodType(on_reconnect, shard._pubsub)
 
     shard._ensure_redis = ensure_redis_with_hook
+
+
+def _deliver_directly(outer, loop_layer, shard):
+    """channels-redis's `_receive_message`, handing each group message to hub.fanout for every local socket.
+
+    The same lookups as the library's (a channel's own messages, then a group's channels), but a
+    socket that may take the short path gets the push written now; the others get it queued as
+    before, and counted, so no direct push overtakes it.
+    """
+    def receive_message(message):
+        if message is None:
+            return
+        name, data = message["channel"], message["data"]
+        if isinstance(name, bytes):
+            name = name.decode()
+        channels = loop_layer.channels
+        if name in channels:
+            channels[name].put_nowait(data)
+            fanout.queued(name)
+            return
+        decoded = []
+
+        def decode():
+            if not decoded:
+                decoded.append(outer.deserialize(data))
+            return decoded[0]
+
+        for channel_name in list(loop_layer.groups.get(name, ())):
+            queue = channels.get(channel_name)
+            if queue is None:
+                continue
+            try:
+                if fanout.deliver(channel_name, queue, decode):
+                    continue
+            except Exception:
+                logger.exception("direct delivery to %s failed; queueing the push instead", channel_name)
+            queue.put_nowait(data)
+            fanout.queued(channel_name)
+
+    shard._receive_message = receive_message
 
 
 def _stop_receiving_when_cancelled(shard):

@@ -121,6 +121,8 @@ class Topic:
     """
 
     events = ()
+    # The push events on_push filters or reshapes, when it does so for only some (None: all of them).
+    filtered_events = None
     # What an event weighs in the user's budget (hub.budget): {"join": 5, "history": 10}; 1 if
     # not listed. Weigh what makes the server work: database reads, big replies. `cost()` may
     # look at the payload (a join with `since` reads more).
@@ -154,6 +156,16 @@ class Topic:
         When `self.replaced` is true a fresh instance is joining the same topic for the same
         socket: skip undoing what its join redoes (a presence track: it would show a leave).
         """
+
+    def filters(self, event):
+        """Whether pushes of `event` go through on_push (else the same frame goes to every socket, hub.fanout).
+
+        A topic that overrides on_push filters every event unless it names the ones it looks at
+        in `filtered_events`.
+        """
+        if type(self).on_push is Topic.on_push:
+            return False
+        return self.filtered_events is None or event in self.filtered_events
 
     async def on_push(self, event, payload, message):
         """Filter or reshape a push before it reaches this socket; return None to drop it.

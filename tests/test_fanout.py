@@ -72,3 +72,29 @@ async def test_a_socket_that_does_not_read_does_not_hold_up_the_others(amake_use
             assert [m["body"] for m in pushes(frames)] == [f"live {i}" for i in range(SENDS)]
         for ws in [*readers, bob, stalled]:
             await ws.close()
+
+
+async def test_filters_still_run_per_socket_and_a_topic_left_gets_nothing_more(amake_user, amake_room):
+    """Messages take the short path (hub.fanout); typing still goes through RoomTopic.on_push; leaving ends pushes."""
+    for name in ("ann", "bob", "cid"):
+        await amake_user(name, password=PASSWORD)
+    await amake_room("lounge")
+    with DaphneServer() as server:
+        ann = await socket_of(server, "ann", "room:lounge")
+        ann_other_tab = await socket_of(server, "ann", "room:lounge")
+        bob = await socket_of(server, "bob", "room:lounge")
+        cid = await socket_of(server, "cid", "room:lounge")
+        await ann.send(json.dumps({"topic": "room:lounge", "event": "typing", "payload": {"typing": True}}))
+        await ann.send(json.dumps({"topic": "room:lounge", "event": "send", "payload": {"body": "after typing"}}))
+        bob_frames = await frames_until(bob, lambda fs: len(pushes(fs)) == 1)
+        other_tab_frames = await frames_until(ann_other_tab, lambda fs: len(pushes(fs)) == 1)
+        assert [f["payload"]["user"]["username"] for f in bob_frames if f.get("event") == "typing"] == ["ann"]
+        assert not [f for f in other_tab_frames if f.get("event") == "typing"]  # not echoed to ann's other tab
+        await cid.send(json.dumps({"topic": "room:lounge", "event": "leave", "ref": "l"}))
+        await frames_until(cid, lambda fs: any(f.get("ref") == "l" for f in fs))
+        await bob.send(json.dumps({"topic": "room:lounge", "event": "send", "payload": {"body": "after the leave"}}))
+        await frames_until(ann, lambda fs: any(m["body"] == "after the leave" for m in pushes(fs)))
+        with pytest.raises(TimeoutError):  # nothing of the room reaches a socket that left it
+            await frames_until(cid, lambda fs: any(f.get("topic") == "room:lounge" for f in fs), timeout_s=1)
+        for ws in (ann, ann_other_tab, bob, cid):
+            await ws.close()

@@ -1,0 +1,113 @@
+"""Per-process fan-out: a push reaches each idle local socket without a queue, a task wake-up or a dispatch.
+
+Why this exists: a profile of daphne at saturation (docs/performance.md) spent about a quarter
+of its time in Channels' per-socket dispatch of each push (a queue put, a task wake-up,
+`await_many_dispatch`, `dispatch`, `hub_push`) and a sixth in daphne's send path, which
+encodes and frames the same text again for every socket. Here the pub/sub layer
+(hub.layers) hands each group message to `deliver()`, which writes one prepared WebSocket
+frame (autobahn's PreparedMessage: server frames are unmasked, so the bytes are the same for
+every socket) straight to each local socket's daphne protocol.
+
+When a push may not take the short path it goes through the socket's queue as before, so
+nothing changes for it:
+- the socket is not served by daphne (another ASGI server, the test communicator): nothing is
+  registered for it;
+- the socket is busy (handling a frame or a layer message) or has layer messages waiting:
+  a reply and a push never swap, and queued pushes stay ahead of newer ones;
+- the message is not a plain push (closes, user changes), or it takes the socket out of the
+  topic (`then_leave`), or the topic's handler filters that event (`Topic.filters(event)`).
+The output cap and droppable pushes (hub.daphne_limits) apply exactly as on the queue path.
+"""
+
+import contextlib
+import functools
+import logging
+
+from hub.daphne_limits import DROPPABLE_SHARE
+from hub.push import PUSH_TYPE, encoded_push
+
+logger = logging.getLogger(__name__)
+PREPARED_KEY = "hub.prepared_frame"  # the PreparedMessage of an unfiltered push, made once per process
+_sockets = {}  # channel name -> consumer, for sockets daphne serves
+
+
+def daphne_protocol(send):
+    """The daphne WebSocket protocol behind an ASGI `send`, or None.
+
+    daphne passes `partial(server.handle_reply, protocol)`; channels' session middleware wraps it
+    in a bound `send` whose instance keeps it as `real_send` (followed a few levels at most).
+    """
+    for _ in range(4):
+        if isinstance(send, functools.partial):
+            return send.args[0] if send.args and hasattr(send.args[0], "sendPreparedMessage") else None
+        send = getattr(getattr(send, "__self__", None), "real_send", None)
+        if send is None:
+            return None
+    return None
+
+
+def register(consumer):
+    """Let pushes reach this socket directly (a no-op unless daphne serves it)."""
+    consumer.protocol = daphne_protocol(consumer.base_send)
+    if consumer.protocol is not None and hasattr(consumer.protocol, "is_behind"):
+        _sockets[consumer.channel_name] = consumer
+
+
+def unregister(consumer):
+    _sockets.pop(getattr(consumer, "channel_name", None), None)
+
+
+@contextlib.contextmanager
+def handling(consumer, message):
+    """Around the consumer's handling of any message: it is busy, and one queued layer message is done after."""
+    consumer.busy += 1
+    try:
+        yield
+    finally:
+        consumer.busy -= 1
+        if consumer.layer_backlog and message["type"].startswith("hub."):
+            consumer.layer_backlog -= 1
+
+
+def queued(channel_name):
+    """The layer put a message in this socket's queue: it must be dispatched before any direct push."""
+    consumer = _sockets.get(channel_name)
+    if consumer is not None:
+        consumer.layer_backlog += 1
+
+
+def deliver(channel_name, queue, decode):
+    """Write a group message to one socket now if it may take the short path; False to queue it instead.
+
+    `decode()` returns the decoded layer message (shared by every socket of the process).
+    """
+    consumer = _sockets.get(channel_name)
+    if consumer is None or consumer.busy or consumer.layer_backlog or not queue.empty():
+        return False
+    message = decode()
+    if message.get("type") != PUSH_TYPE or message.get("then_leave"):
+        return False
+    if consumer.closed:
+        return True  # the queue path would drop it too
+    handler = consumer.topics.get(message["topic"])
+    if handler is None:
+        return True  # not joined: the queue path's hub_push would drop it
+    if handler.filters(message["event"]):
+        return False
+    protocol = consumer.protocol
+    if protocol.state != protocol.STATE_OPEN:
+        return True
+    if message.get("droppable") and protocol.is_behind(DROPPABLE_SHARE):
+        return True
+    if protocol.is_behind(1.0):
+        protocol.close_slow_consumer()
+        return True
+    prepared = message.get(PREPARED_KEY)
+    if prepared is None:
+        text = encoded_push(message, message["payload"])
+        prepared = message[PREPARED_KEY] = protocol.factory.prepareMessage(text.encode("utf8"))
+    try:
+        protocol.sendPreparedMessage(prepared)
+    except Exception:
+        logger.debug("dropped a direct push for closing connection %s", consumer.conn_id, exc_info=True)
+    return True
