@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from bench.common import BENCH_DIR, ROOT, free_port, raise_fd_limit
+from bench.common import BENCH_DIR, ROOT, Stack, free_port, raise_fd_limit
 
 HELLO = json.dumps({"topic": "hub", "event": "hello", "payload": {}})  # the first frame every design sends
 
@@ -49,17 +49,13 @@ class CeilingStack:
         self.port = free_port()
         self.process = None
 
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
+    url = Stack.url
+    pid = Stack.pid
+    rss_kb = Stack.rss_kb
 
     @property
     def ws_url(self):
         return f"ws://127.0.0.1:{self.port}/"
-
-    @property
-    def pid(self):
-        return self.process.pid
 
     def start(self):
         import socket
@@ -79,13 +75,6 @@ class CeilingStack:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("the ceiling server did not start in 30 s")
-
-    def rss_kb(self):
-        with open(f"/proc/{self.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
 
     def stop(self):
         if self.process and self.process.poll() is None:

@@ -251,6 +251,15 @@ async def open_sockets(stack, cookies, concurrency=25):
     return await asyncio.gather(*(one(cookie) for cookie in cookies))
 
 
+async def drain(ws):
+    """Read and drop everything a socket receives until it closes."""
+    try:
+        async for _ in ws:
+            pass
+    except Exception:
+        pass
+
+
 _refs = iter(range(1, 10**12))
 
 

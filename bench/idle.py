@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 
-from bench.common import Stack, make_sessions, open_sockets
+from bench.common import Stack, drain, make_sessions, open_sockets
 
 MAX_SOCKETS = 20000
 
@@ -31,13 +31,6 @@ async def _heartbeat(ws, every, until):
         pass
 
 
-async def _drain(ws):
-    try:
-        async for _ in ws:
-            pass
-    except Exception:
-        pass
-
 
 async def main(args):
     n = max(1, min(args.sockets, MAX_SOCKETS))
@@ -47,7 +40,7 @@ async def main(args):
         await asyncio.sleep(1)
         before = stack.rss_kb()
         sockets = [ws for ws, _ in await open_sockets(stack, [cookie for _, _, cookie in sessions], concurrency=50)]
-        drains = [asyncio.ensure_future(_drain(ws)) for ws in sockets]
+        drains = [asyncio.ensure_future(drain(ws)) for ws in sockets]
         await asyncio.sleep(2)
         opened = stack.rss_kb()
         until = time.monotonic() + seconds

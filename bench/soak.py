@@ -15,7 +15,7 @@ import signal
 import time
 from pathlib import Path
 
-from bench.common import Stack, make_sessions, open_socket, request
+from bench.common import Stack, drain, make_sessions, open_socket, request
 
 TOPICS = ("room:soak", "presence", "notifications", "chat")
 
@@ -67,13 +67,6 @@ def _grew(first, last, top=15):
             print("   ", line)
 
 
-async def _drain(ws):
-    try:
-        async for _ in ws:
-            pass
-    except Exception:
-        pass
-
 
 async def _join_all(ws):
     for topic in TOPICS:
@@ -112,7 +105,7 @@ async def main(args):
         for cookie in cookies[1:]:
             ws, _ = await open_socket(stack, cookie)
             await _join_all(ws)
-            slots.append([cookie, ws, asyncio.ensure_future(_drain(ws))])
+            slots.append([cookie, ws, asyncio.ensure_future(drain(ws))])
         started, cycles, sent = time.monotonic(), 0, 0
         deadline = started + minutes * 60
         next_report = started
@@ -133,7 +126,7 @@ async def main(args):
                 slot[2].cancel()
                 ws, _ = await open_socket(stack, slot[0])
                 await _join_all(ws)
-                slot[1], slot[2] = ws, asyncio.ensure_future(_drain(ws))
+                slot[1], slot[2] = ws, asyncio.ensure_future(drain(ws))
                 cycles += 1
             for _ in range(int(args.rate)):
                 await sender.send('{"topic": "room:soak", "event": "send", "payload": {"body": "soak"}, "ref": null}')
