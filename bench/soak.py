@@ -32,6 +32,7 @@ def add_arguments(parser):
 
 
 TRACE_DIR = Path(__file__).resolve().parent.parent / "var" / "bench" / "tracemalloc"
+SETTLE_BEFORE_SNAPSHOT_SECS = 5
 
 
 def _trace_env():
@@ -45,7 +46,8 @@ def _trace_env():
 
 
 async def _snapshot(stack, n):
-    """Have daphne dump its allocations (SIGUSR1); wait for the file."""
+    """Have daphne dump its allocations (SIGUSR1) once the last second's closes are cleaned up; wait for the file."""
+    await asyncio.sleep(SETTLE_BEFORE_SNAPSHOT_SECS)  # no socket half-closed in the snapshot: it would be noise
     stack.process.send_signal(signal.SIGUSR1)
     path = TRACE_DIR / f"snapshot-{n}.pickle"
     for _ in range(600):
