@@ -6,7 +6,8 @@
                  message on the core layer, no auth and no database write
 --design ceiling a bare `websockets` server broadcasting each message to every socket (bench/ceiling.py):
                  no Django, no Redis, no database; what one Python process can do at best
-Sender and receivers run in this process; latency uses this process's clock.
+The sender runs in this process, the receivers too or spread over --client-processes helper
+processes; latency uses the system's monotonic clock (the same in every process).
 """
 
 import asyncio
@@ -14,13 +15,14 @@ import json
 import time
 
 from bench.ceiling import CeilingStack
-from bench.common import Stack, make_sessions, open_socket, open_sockets, percentile, request
+from bench.common import Stack, drain, make_sessions, open_socket, percentile, request
+from bench.receivers import LocalReceivers, ProcessReceivers
 
 DESIGNS = ("hub", "hub-core", "stock", "ceiling")
-BARE = ("stock", "ceiling")
+BARE = ("stock", "ceiling")  # no join, no auth: `{"message": body}` frames
 P99_LIMIT_MS = 250
 FIND_MAX_STEP = 1.5  # each trial offers this many times the last one's rate
-FIND_MAX_TRIALS = 14  # 1.5^13: from 5 msg/s to over 900  # no join, no auth: `{"message": body}` frames
+FIND_MAX_TRIALS = 14  # 1.5^13: from 5 msg/s to over 900
 
 
 def add_arguments(parser):
@@ -33,12 +35,15 @@ def add_arguments(parser):
                              f"(p99 over 250 ms or deliveries behind); report the highest it sustained")
     parser.add_argument("--processes", type=int, default=1, choices=range(1, 9), metavar="N",
                         help="daphne processes for Hub's designs (1 to 8), on one Redis; receivers spread over them")
+    parser.add_argument("--client-processes", type=int, default=1, choices=range(1, 9), metavar="K",
+                        help="spread the receiving sockets over K client processes (1 to 8): one Python process "
+                             "reads about 63,000 frames a second, less than the fastest designs send")
     parser.add_argument("--settle", type=float, default=0.0,
                         help="seconds to wait after the joins before sending (lets room presence diffs finish)")
 
 
-async def _open_joined(stack, design, n, args):
-    """The sender and n receivers, joined to the bench room (the bare designs have no join).
+async def _open_sender_and_targets(stack, design, n, args):
+    """The sender (joined, in this process) and `[(server, cookie)]` for the n receivers.
 
     With --processes N (Hub's designs), N-1 more daphne processes share the stack's database
     and Redis, and the receivers are spread over all N in turn; the sender uses the first.
@@ -52,28 +57,11 @@ async def _open_joined(stack, design, n, args):
         cookies = [cookie for _, _, cookie in make_sessions(n + 1, prefix=f"chat{design.replace('-', '')}")]
     servers = [stack] + ([stack.add_process() for _ in range(args.processes - 1)] if design not in BARE else [])
     sender, _ = await open_socket(stack, cookies[0])
-    receivers = []
-    for i, server in enumerate(servers):
-        receivers += [ws for ws, _ in await open_sockets(server, cookies[1 + i::len(servers)])]
     if design not in BARE:
-        gate = asyncio.Semaphore(20)
-
-        async def join(ws):
-            async with gate:
-                reply = await request(ws, "room:bench", "join", timeout=args.timeout)
-            if not reply["ok"]:
-                raise RuntimeError(f"join failed: {reply}")
-
-        await asyncio.gather(*(join(ws) for ws in [sender, *receivers]))
-    return sender, receivers
-
-
-def _body_of(design, frame):
-    if design in BARE:
-        return frame.get("message")
-    if frame.get("event") == "message":
-        return frame["payload"]["message"]["body"]
-    return None
+        reply = await request(sender, "room:bench", "join", timeout=args.timeout)
+        if not reply["ok"]:
+            raise RuntimeError(f"join failed: {reply}")
+    return sender, [(servers[i % len(servers)], cookie) for i, cookie in enumerate(cookies[1:])]
 
 
 async def _send_at_rate(sender, design, total, rate, trial):
@@ -102,36 +90,23 @@ async def run_design(design, args):
     if design == "hub-core":
         env["HUB_CHANNEL_LAYER"] = "core"
     stack_args = {"app": "bench.stock.asgi:application", "settings": "bench.stock.settings"} if design == "stock" else {}
-    trial = {"id": -1, "latencies": [], "last_seen": 0.0, "expected": 0, "done": asyncio.Event()}
-
-    async def receive(ws, counted=True):
-        async for text in ws:
-            body = _body_of(design, json.loads(text))
-            if counted and body and body.startswith(f"bench {trial['id']} "):
-                now = time.perf_counter()
-                trial["latencies"].append(now - float(body.split()[3]))
-                trial["last_seen"] = now
-                if len(trial["latencies"]) == trial["expected"]:
-                    trial["done"].set()
-
     rates = [args.rate * FIND_MAX_STEP ** i for i in range(FIND_MAX_TRIALS)] if args.find_max else [args.rate]
     results = []
+    receivers = ProcessReceivers(args.client_processes) if args.client_processes > 1 else LocalReceivers()
     stack = CeilingStack() if design == "ceiling" else Stack(redis_url=args.redis_url, env=env, **stack_args)
     with stack:
-        sender, receivers = await _open_joined(stack, design, n, args)
-        readers = [asyncio.create_task(receive(ws)) for ws in receivers]
-        drain = asyncio.create_task(receive(sender, counted=False))  # replies and its own copies; not counted
+        sender, targets = await _open_sender_and_targets(stack, design, n, args)
+        await receivers.open(targets, design in BARE, args.timeout)
+        draining = asyncio.create_task(drain(sender))  # replies and its own copies; not counted
         await asyncio.sleep(min(args.settle, 60))
         for number, rate in enumerate(rates):
             total = max(1, int(rate * args.seconds))
-            trial.update(id=number, latencies=[], last_seen=0.0, expected=total * n, done=asyncio.Event())
-            started = await _send_at_rate(sender, design, total, rate, number)
-            try:
-                await asyncio.wait_for(trial["done"].wait(), args.timeout)
-            except TimeoutError:
-                pass
-            latencies = trial["latencies"]
-            elapsed = (trial["last_seen"] or time.perf_counter()) - started
+
+            def send(total=total, rate=rate, number=number):
+                return _send_at_rate(sender, design, total, rate, number)
+
+            started, latencies, last_seen = await receivers.run_trial(number, total, send, args.timeout)
+            elapsed = (last_seen or time.perf_counter()) - started
             result = {"design": design, "sockets": n, "rate": rate, "messages": total, "delivered": len(latencies),
                       "expected": total * n, "offered_per_sec": rate * n,
                       "per_sec": len(latencies) / elapsed if elapsed > 0 else 0,
@@ -143,16 +118,17 @@ async def run_design(design, args):
                 if not sustained(result):
                     break
                 await asyncio.sleep(2)  # let the last trial's stragglers drain before the next
-        for task in [*readers, drain]:
-            task.cancel()
-        await asyncio.gather(*(ws.close() for ws in [sender, *receivers]), return_exceptions=True)
+        draining.cancel()
+        await sender.close()
+        await receivers.close()
     return results
 
 
 async def main(args):
     runs = {design: await run_design(design, args) for design in args.design}
     if args.find_max:
-        print(f"chat --find-max: {args.sockets} receivers in one room, {args.processes} daphne process(es) for Hub; "
+        print(f"chat --find-max: {args.sockets} receivers in one room ({args.client_processes} client process(es)), "
+              f"{args.processes} daphne process(es) for Hub; "
               f"the highest rate each design sustained "
               f"(everything delivered, p99 <= {P99_LIMIT_MS} ms, at >= 90% of the offered pace)")
         print(f"  {'design':10} {'msg/s':>8} {'deliveries/s':>13} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>10}")
