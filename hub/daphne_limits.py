@@ -58,16 +58,13 @@ def install():
         """daphne's protocol with a cap on unsent output, and no size limit on server frames."""
 
         def handle_reply(self, message):
-            if message.get(DROPPABLE_KEY) and self.is_behind(DROPPABLE_SHARE):
+            if self.skips_droppable(message.get(DROPPABLE_KEY)):
                 return
             super().handle_reply(message)
 
         def sendMessage(self, *args, **kwargs):
-            # The cap is on what earlier frames left unsent, measured before this one is written:
-            # one big reply (a 400 KB history page) is not held against a client that reads.
             # Once closed, autobahn refuses the frame (Disconnected), as for any closed socket.
-            if self.is_behind(1.0):
-                self.close_slow_consumer()
+            self.enforce_cap()
             # autobahn checks maxMessagePayloadSize on sends too; the limit is for clients.
             # Without this a server frame over HUB_MAX_FRAME (a presence join reply with
             # ~650 users) is dropped, and the client waits forever for its reply.
@@ -77,6 +74,22 @@ def install():
                 super().sendMessage(*args, **kwargs)
             finally:
                 self.maxMessagePayloadSize = limit
+
+        def skips_droppable(self, droppable):
+            """Whether a droppable frame is skipped: half of HUB_MAX_BUFFERED or more waits unsent."""
+            return bool(droppable) and self.is_behind(DROPPABLE_SHARE)
+
+        def enforce_cap(self):
+            """Close 4413 if what earlier frames left unsent is over the cap; True if the socket may still be written.
+
+            Measured before this frame is written: one big reply (a 400 KB history page) is not
+            held against a client that reads. Every frame the server writes passes here
+            (sendMessage, and hub.fanout's prepared frames).
+            """
+            if self.is_behind(1.0):
+                self.close_slow_consumer()
+                return False
+            return True
 
         def is_behind(self, share):
             """Whether more than `share` of HUB_MAX_BUFFERED waits unsent (never, with a cap of 0)."""

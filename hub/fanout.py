@@ -23,7 +23,6 @@ import contextlib
 import functools
 import logging
 
-from hub.daphne_limits import DROPPABLE_SHARE
 from hub.push import PUSH_TYPE, encoded_push
 
 logger = logging.getLogger(__name__)
@@ -49,7 +48,7 @@ def daphne_protocol(send):
 def register(consumer):
     """Let pushes reach this socket directly (a no-op unless daphne serves it)."""
     consumer.protocol = daphne_protocol(consumer.base_send)
-    if consumer.protocol is not None and hasattr(consumer.protocol, "is_behind"):
+    if consumer.protocol is not None and hasattr(consumer.protocol, "enforce_cap"):
         _sockets[consumer.channel_name] = consumer
 
 
@@ -97,10 +96,7 @@ def deliver(channel_name, queue, decode):
     protocol = consumer.protocol
     if protocol.state != protocol.STATE_OPEN:
         return True
-    if message.get("droppable") and protocol.is_behind(DROPPABLE_SHARE):
-        return True
-    if protocol.is_behind(1.0):
-        protocol.close_slow_consumer()
+    if protocol.skips_droppable(message.get("droppable")) or not protocol.enforce_cap():
         return True
     prepared = message.get(PREPARED_KEY)
     if prepared is None:
