@@ -99,7 +99,10 @@ class RoomTopic(Topic):
         await presence.track(self.conn, self.topic)
         data = await database_sync_to_async(services.room_join)(room=room, user=self.user, since=since,
                                                                 since_seq=since_seq, since_change=since_change)
-        data["present"] = await presence.list_present(self.topic)
+        # A big room is told as a count (HUB_PRESENCE_LIST_MAX): a list of thousands per join is what does not scale.
+        present = await presence.present_page(self.topic)
+        data.update(present=[] if present["more"] else present["users"], present_count=present["count"],
+                    present_more=present["more"])
         return data
 
     async def leave(self):

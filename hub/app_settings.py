@@ -89,6 +89,11 @@ class AppSettings:
         return settings.HUB_PRESENCE_GRACE
 
     @property
+    def PRESENCE_LIST_MAX(self):
+        """HUB_PRESENCE_LIST_MAX: above this many users a presence set is told as a count (+ watched users)."""
+        return settings.HUB_PRESENCE_LIST_MAX
+
+    @property
     def USER_BUDGET(self):
         """HUB_USER_BUDGET: weight of expensive events one user may spend, as COUNT/SECONDS (hub.budget)."""
         return settings.HUB_USER_BUDGET

@@ -147,7 +147,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         if handler is None or self.closed:
             return
         try:
-            payload = await handler.on_push(message["event"], message["payload"], message)
+            payload = await handler.shaped_push(message["event"], message["payload"], message)
         except Exception:
             logger.exception("on_push of %s failed", handler.topic)  # costs this one push, not the socket
             return

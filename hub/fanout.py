@@ -15,7 +15,11 @@ nothing changes for it:
 - the socket is busy (handling a frame or a layer message) or has layer messages waiting:
   a reply and a push never swap, and queued pushes stay ahead of newer ones;
 - the message is not a plain push (closes, user changes), or it takes the socket out of the
-  topic (`then_leave`), or the topic's handler filters that event (`Topic.filters(event)`).
+  topic (`then_leave`), or the topic's handler filters that event (`Topic.filters(event)`:
+  its async on_push looks at it).
+A topic that only cuts a push down without I/O (`Topic.reshape`, e.g. presence diffs of a
+large set keeping the users each socket watches) keeps the short path: a payload shared by
+many sockets is framed once per process, one socket's own payload for it alone.
 The output cap and droppable pushes (hub.daphne_limits) apply exactly as on the queue path.
 """
 
@@ -24,9 +28,10 @@ import functools
 import logging
 
 from hub.push import PUSH_TYPE, encoded_push
+from hub.topics import SharedPayload
 
 logger = logging.getLogger(__name__)
-PREPARED_KEY = "hub.prepared_frame"  # the PreparedMessage of an unfiltered push, made once per process
+PREPARED_KEY = "hub.prepared_frames"  # id(payload) -> (payload, PreparedMessage) of shared payloads
 _sockets = {}  # channel name -> consumer, for sockets daphne serves
 
 
@@ -96,12 +101,12 @@ def deliver(channel_name, queue, decode):
     protocol = consumer.protocol
     if protocol.state != protocol.STATE_OPEN:
         return True
+    payload = handler.reshape(message["event"], message["payload"])
+    if payload is None:
+        return True
     if protocol.skips_droppable(message.get("droppable")) or not protocol.enforce_cap():
         return True
-    prepared = message.get(PREPARED_KEY)
-    if prepared is None:
-        text = encoded_push(message, message["payload"])
-        prepared = message[PREPARED_KEY] = protocol.factory.prepareMessage(text.encode("utf8"))
+    prepared = _prepared(protocol, message, payload)
     try:
         if protocol._perMessageCompress is None and _send_now(protocol, prepared.payloadHybi):
             return True
@@ -109,6 +114,26 @@ def deliver(channel_name, queue, decode):
     except Exception:
         logger.debug("dropped a direct push for closing connection %s", consumer.conn_id, exc_info=True)
     return True
+
+
+def _prepared(protocol, message, payload):
+    """The prepared frame of `payload` as a push of `message`; made once per process for a shared payload.
+
+    A shared payload is the message's own, or a `hub.topics.SharedPayload` that a topic's
+    reshape() hands to many sockets. Their frames are kept on the message, which the layer
+    shares among the process's sockets while the push is delivered; one socket's own payload
+    is framed for it alone.
+    """
+    if payload is not message["payload"] and not isinstance(payload, SharedPayload):
+        return protocol.factory.prepareMessage(encoded_push(message, payload).encode("utf8"))
+    frames = message.get(PREPARED_KEY)
+    if frames is None:
+        frames = message[PREPARED_KEY] = {}
+    found = frames.get(id(payload))
+    if found is None or found[0] is not payload:
+        found = frames[id(payload)] = (payload, protocol.factory.prepareMessage(
+            encoded_push(message, payload).encode("utf8")))  # the payload is kept: its id stays unique
+    return found[1]
 
 
 def _send_now(protocol, frame):

@@ -266,6 +266,11 @@ HUB_DRAIN_SECONDS = env.int("HUB_DRAIN_SECONDS", default=10)
 HUB_PRESENCE_GRACE = env.int("HUB_PRESENCE_GRACE", default=15)
 if not (0 <= HUB_DRAIN_SECONDS <= 300 and 0 <= HUB_PRESENCE_GRACE <= 300):
     raise ImproperlyConfigured("HUB_DRAIN_SECONDS and HUB_PRESENCE_GRACE must be whole seconds from 0 to 300")
+# Above this many users present, a presence set lists a first page and a count instead of everyone,
+# and its diffs carry the count and only the users each socket watches (docs/protocol.md "presence").
+HUB_PRESENCE_LIST_MAX = env.int("HUB_PRESENCE_LIST_MAX", default=500)
+if not 1 <= HUB_PRESENCE_LIST_MAX <= 100_000:
+    raise ImproperlyConfigured("HUB_PRESENCE_LIST_MAX must be a number of users from 1 to 100000")
 # Pushes written in a transaction wait in the outbox table until published (hub.outbox); the
 # relay publishes those still there after this many seconds (their writer died, or Redis was away).
 HUB_OUTBOX_AFTER = env.int("HUB_OUTBOX_AFTER", default=5)

@@ -101,6 +101,10 @@ def lookup(topic):
     return None, None
 
 
+class SharedPayload(dict):
+    """A push payload that Topic.reshape hands to many sockets: hub.fanout frames it once per process."""
+
+
 class Topic:
     """One socket's membership of one topic (Phoenix's channel): `join`, `on_<event>`, `leave`.
 
@@ -166,6 +170,21 @@ class Topic:
         if type(self).on_push is Topic.on_push:
             return False
         return self.filtered_events is None or event in self.filtered_events
+
+    def reshape(self, event, payload):
+        """Cut a push down for this socket, without I/O; return None to drop it. Called on every push.
+
+        Unlike on_push it keeps the fast path (hub.fanout): return `payload` itself for the
+        frame every socket gets, a SharedPayload handed to many sockets (framed once per
+        process), or a dict for this socket alone; never change `payload` in place (it is
+        shared by every socket of the process).
+        """
+        return payload
+
+    async def shaped_push(self, event, payload, message):
+        """What this socket is sent of a push on the queue path: reshape(), then on_push()."""
+        payload = self.reshape(event, payload)
+        return None if payload is None else await self.on_push(event, payload, message)
 
     async def on_push(self, event, payload, message):
         """Filter or reshape a push before it reaches this socket; return None to drop it.

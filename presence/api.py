@@ -3,8 +3,9 @@
     await track(conn, "room:general")          # this socket is present in the set
     await untrack(conn, "room:general")
     await list_present("room:general")         # [USER + status + last_seen (+ metas)]
+    await present_page("room:general")         # {"users": [...], "count": N, "more": bool}
 
-Diffs `{"joins", "leaves", "updates"}` of PRESENCE entries are pushed on the set's
+Diffs `{"joins", "leaves", "updates", "count", "more"}` of PRESENCE entries are pushed on the set's
 topic (event `event`, default "presence") to `hub.push.topic_group(topic)`, coalesced
 over a short window; a socket that joined the topic and subscribed to that group
 receives them. A socket is removed from every set when it closes, and entries of
@@ -34,3 +35,11 @@ async def list_present(topic):
     meta of each of those sockets.
     """
     return await store.list_set(topic)
+
+
+async def present_page(topic):
+    """{"users", "count", "more"}: everyone present while the set is small; above
+    HUB_PRESENCE_LIST_MAX users (`more` true) the first page only, and its diffs name nobody,
+    they carry the count (the site-wide `presence` set keeps the users each socket watches).
+    """
+    return await services.present_page(topic)

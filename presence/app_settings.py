@@ -11,6 +11,11 @@ class AppSettings:
     """A connection's status changes reach Redis at most this often; a later one waits, and the latest wins."""
     QUERY_MAX_USERS = 200
     """Usernames one `query` may ask about."""
+    PAGE_SIZE = 50
+    """Users a `presence` join lists when the site set is large (above HUB_PRESENCE_LIST_MAX): the first page."""
+    LARGE_UNTIL_FRACTION = 0.8
+    """A large set is told as a count until it shrinks to this fraction of HUB_PRESENCE_LIST_MAX (hysteresis:
+    a set hovering around the limit must not switch every window, each switch making clients re-join)."""
     COALESCE_SECS = 0.25
     """Diffs are buffered per process and flushed as one push per set this often."""
     STORM_ENTRIES = 50

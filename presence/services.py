@@ -17,6 +17,7 @@ from hub import app_settings as hub_settings
 from hub.payload import get_choice
 from hub.protocol import iso
 from hub.push import apush_to_topic, push_to_topic
+from hub.topics import SharedPayload
 from hub.users import user_dict, users_by_username
 from presence import app_settings, selectors, store
 from presence.models import LastSeen
@@ -70,6 +71,7 @@ class Coalescer:
         self.left = {}  # user id -> USER of a leave in this window (for when Redis no longer has it)
         self.flusher = None
         self.window_s = app_settings.COALESCE_SECS
+        self.large_counts = {}  # set name -> the count this process last pushed for a large set
 
     def add(self, changes):
         for change in changes:
@@ -105,21 +107,37 @@ class Coalescer:
         for set_name, users in pending.items():
             try:
                 diff = await diff_for(set_name, users, last_seen, left, status_before)
-                if any(diff.values()):
-                    event = self.events.get(set_name, "presence")
-                    await apush_to_topic(set_name, event, diff, droppable=True)
+                if not self._worth_pushing(set_name, diff):
+                    continue
+                await apush_to_topic(set_name, self.events.get(set_name, "presence"), diff, droppable=True)
             except Exception:
                 logger.warning("could not push a presence diff for %s", set_name, exc_info=True)
 
+    def _worth_pushing(self, set_name, diff):
+        """A diff with users in it; for a large set also one that only moves the count."""
+        if not diff["more"]:
+            self.large_counts.pop(set_name, None)
+            return bool(diff["joins"] or diff["leaves"] or diff["updates"])
+        moved = self.large_counts.get(set_name) != diff["count"]
+        self.large_counts[set_name] = diff["count"]
+        return moved or bool(diff["joins"] or diff["leaves"] or diff["updates"])
+
 
 async def diff_for(set_name, first_kinds, last_seen, left=None, status_before=None):
-    """{"joins", "leaves", "updates"} for users that changed: their state in Redis now.
+    """{"joins", "leaves", "updates", "count", "more"} for users that changed: their state in Redis now.
 
+    `count` is the number of users in the set; `more` is true while the set is large (above
+    HUB_PRESENCE_LIST_MAX): then the site set's diff still names every changed user, and each
+    socket is sent only the ones it watches (PresenceTopic.reshape), and another set's diff
+    names nobody (a big room is told as a count).
     `left`: {user id: USER} of leaves seen in the window, for users Redis has no record of now.
     `status_before`: {(set name, user id): status} of users whose first change was an update;
     one whose status is that again is left out (it flipped back).
     """
-    diff = {"joins": [], "leaves": [], "updates": []}
+    count, large = await store.size(set_name, list_max=hub_settings.PRESENCE_LIST_MAX)
+    diff = {"joins": [], "leaves": [], "updates": [], "count": count, "more": large}
+    if large and set_name != SITE_SET:
+        return diff
     states = await store.states(set_name, list(first_kinds))
     gone = [uid for uid, (_, status, _) in states.items() if status == "offline"]
     if set_name == SITE_SET:
@@ -139,6 +157,52 @@ async def diff_for(set_name, first_kinds, last_seen, left=None, status_before=No
             kind = "joins" if first_kinds[uid] == "join" else "updates"
             diff[kind].append(presence_entry(user, status, None, metas))
     return diff
+
+
+async def present_page(set_name):
+    """{"users", "count", "more"}: everyone present, or while the set is large its first page."""
+    users, count, large = await store.list_page(set_name, list_max=hub_settings.PRESENCE_LIST_MAX,
+                                                page=app_settings.PAGE_SIZE)
+    return {"users": users, "count": count, "more": large}
+
+
+class _DiffIndex:
+    """One large-set diff, indexed by user id, with its count-only form: built once per process per diff."""
+
+    __slots__ = ("payload", "by_user", "count_only")
+
+    def __init__(self, payload):
+        self.payload = payload
+        self.by_user = {entry["id"]: (kind, entry) for kind in ("joins", "leaves", "updates")
+                        for entry in payload[kind]}
+        moved = payload["joins"] or payload["leaves"]  # only joins and leaves move the count
+        self.count_only = SharedPayload(joins=[], leaves=[], updates=[], count=payload["count"],
+                                        more=True) if moved else None
+
+
+_last_index = [None]  # every socket of the process filters the same diff in a row: one is enough
+
+
+def watched_part(payload, watched):
+    """The part of a large site-set diff one socket gets: the count and the users it watches.
+
+    O(the smaller of the diff and the watch list) per socket. A socket that watches none of
+    the diff's users gets one shared dict (hub.fanout frames it once for all of them), or
+    nothing when the count did not move.
+    """
+    index = _last_index[0]
+    if index is None or index.payload is not payload:
+        index = _last_index[0] = _DiffIndex(payload)
+    if len(watched) < len(index.by_user):
+        found = [index.by_user[uid] for uid in watched if uid in index.by_user]
+    else:
+        found = [pair for uid, pair in index.by_user.items() if uid in watched]
+    if not found:
+        return index.count_only
+    part = {"joins": [], "leaves": [], "updates": [], "count": payload["count"], "more": True}
+    for kind, entry in found:
+        part[kind].append(entry)
+    return part
 
 
 _coalescers = {}

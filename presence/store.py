@@ -4,8 +4,8 @@ Every update is one Lua script (atomic across server processes) and returns the
 user-level changes it caused: a user joins a set with their first connection, leaves
 with their last, and is `away` when every connection of theirs in the set says away.
 Costs: a heartbeat is one ZSCORE + ZADD; track/untrack are O(the user's connections);
-listing a set is O(its users); a sweep is O(expired connections); purging a deleted
-user is O(sets ever used + their connections).
+listing a set is O(its users), or O(a page) once it is large; a sweep is O(expired
+connections); purging a deleted user is O(sets ever used + their connections).
 """
 
 import hashlib
@@ -23,6 +23,7 @@ from presence import app_settings
 #   p:s:<set>:status   hash  user id -> "online" | "away": users with a connection in the set
 #   p:s:<set>:u:<uid>  hash  conn -> "online" | "away"
 #   p:s:<set>:meta     hash  conn -> metadata JSON
+#   p:s:<set>:large    string, set while the set is told as a count (above HUB_PRESENCE_LIST_MAX)
 #   p:user             hash  user id -> USER JSON (so listing needs no database)
 #   p:event            hash  set -> the push event name of its diffs
 #   p:lastseen         hash  user id -> ISO time of the last leave of the site set
@@ -63,6 +64,23 @@ local function change(before, after)
   if before and not after then return 'leave' end
   if before ~= after then return 'update' end
   return false
+end
+local function size(s, list_max, small_at)
+  -- The number of users present, and whether the set counts as large: above list_max it becomes
+  -- large, and stays so until it shrinks to small_at (the flag is kept in Redis, so every server
+  -- process agrees). No list_max (''): never large.
+  local n = redis.call('HLEN', P .. ':s:' .. s .. ':status')
+  local flag = P .. ':s:' .. s .. ':large'
+  if list_max == '' then return n, false end
+  local large = redis.call('EXISTS', flag) == 1
+  if n > tonumber(list_max) then
+    if not large then redis.call('SET', flag, 1) end
+    large = true
+  elseif large and n <= tonumber(small_at) then
+    redis.call('DEL', flag)
+    large = false
+  end
+  return n, large
 end
 local out = {}
 local quiet = false  -- the sweep forgets many connections, then reports net changes itself
@@ -224,10 +242,25 @@ for i = 2, #ARGV do
 end
 """
 
-# ARGV: set -> [flat status hash, USER JSON per user, metas JSON per user (only if the set has meta)]
+# ARGV: set, list max ('' for no max), size to shrink to before it is small again, page size
+#   -> [flat status hash (everyone, or the first page when large), USER JSON per user,
+#       metas JSON per user (only if the set has meta), number of users, 1 if large]
 _LIST = _COMMON + """
 local s = ARGV[1]
-local flat = redis.call('HGETALL', P .. ':s:' .. s .. ':status')
+local n, large = size(s, ARGV[2], ARGV[3])
+local flat
+if large then
+  -- The first page: HSCAN's order, which is stable while the hash does not change.
+  local page, cursor = tonumber(ARGV[4]), '0'
+  flat = {}
+  repeat
+    local r = redis.call('HSCAN', P .. ':s:' .. s .. ':status', cursor, 'COUNT', page)
+    cursor = r[1]
+    for _, v in ipairs(r[2]) do if #flat < 2 * page then table.insert(flat, v) end end
+  until cursor == '0' or #flat >= 2 * page
+else
+  flat = redis.call('HGETALL', P .. ':s:' .. s .. ':status')
+end
 local with_meta = redis.call('EXISTS', P .. ':s:' .. s .. ':meta') == 1
 local users, found = {}, {}
 local step = 2000  -- uids per HMGET (Lua's unpack has a stack limit)
@@ -239,7 +272,13 @@ for first = 1, #flat, step do
     if with_meta then table.insert(found, metas(s, uids[j])) end
   end
 end
-return {flat, users, found}
+return {flat, users, found, n, large and 1 or 0}
+"""
+
+# ARGV: set, list max, size to shrink to before it is small again -> [number of users, 1 if large]
+_SIZE = _COMMON + """
+local n, large = size(ARGV[1], ARGV[2], ARGV[3])
+return {n, large and 1 or 0}
 """
 
 # ARGV: set, uids... -> flat [uid, status-or-'offline', user json, metas json]
@@ -369,13 +408,12 @@ async def acquire_sweep_lock(token, ttl_ms):
     return bool(await get_async_redis().set(f"{_prefix()}:sweep-lock", token, nx=True, px=ttl_ms))
 
 
-async def list_set(set_name):
-    """PRESENCE dicts (USER + status + last_seen None (+ metas)) of every user present in the set.
+def _presence_entries(flat, users, metas):
+    """PRESENCE dicts from the list script's output.
 
     Redis returns the stored USER JSON; it is spliced into one JSON array here, so a
     join costs one json.loads rather than one per present user, and little Redis time.
     """
-    flat, users, metas = await _run(_LIST, set_name)
     items = []
     for i, user in enumerate(users):
         if len(user) <= 2:
@@ -385,6 +423,31 @@ async def list_set(set_name):
             extra += b',"metas":' + metas[i]
         items.append(user[:-1] + extra + b"}")
     return json.loads(b"[" + b",".join(items) + b"]")
+
+
+async def list_set(set_name):
+    """PRESENCE dicts (USER + status + last_seen None (+ metas)) of every user present in the set."""
+    flat, users, metas, _, _ = await _run(_LIST, set_name, "", "", 0)
+    return _presence_entries(flat, users, metas)
+
+
+def _small_at(list_max):
+    return int(list_max * app_settings.LARGE_UNTIL_FRACTION)
+
+
+async def list_page(set_name, *, list_max, page):
+    """(entries, number of users, large): everyone while the set is small, else the first `page` users.
+
+    Large: above `list_max` users, until the set shrinks to LARGE_UNTIL_FRACTION of it.
+    """
+    flat, users, metas, count, large = await _run(_LIST, set_name, list_max, _small_at(list_max), page)
+    return _presence_entries(flat, users, metas), int(count), bool(large)
+
+
+async def size(set_name, *, list_max):
+    """(number of users present, large) of a set, by the same rule as list_page."""
+    count, large = await _run(_SIZE, set_name, list_max, _small_at(list_max))
+    return int(count), bool(large)
 
 
 async def states(set_name, user_ids):

@@ -36,7 +36,8 @@ NUMBER = (int, float)
 
 USER = {"id": int, "username": str, "display_name": str}
 PRESENCE = {**USER, "status": OneOf("online", "away", "offline"), "last_seen": Nullable(ISO), "metas?": [ANY_OBJECT]}
-DIFF = {"joins": [PRESENCE], "leaves": [PRESENCE], "updates": [PRESENCE]}
+# `count` and `more` are absent only from the leave pushed at once for a deleted user.
+DIFF = {"joins": [PRESENCE], "leaves": [PRESENCE], "updates": [PRESENCE], "count?": int, "more?": bool}
 MESSAGE = {"id": int, "seq": int, "change_seq": int, "room": str, "author": USER, "body": str, "created_at": ISO, "edited_at": Nullable(ISO),
            "edited_by": Nullable(USER), "deleted": bool, "client_id": Nullable(str)}
 ROOM = {"slug": str, "name": str, "kind": OneOf("public", "private", "direct"), "unread": int,
@@ -75,9 +76,10 @@ PUSHES = {
 # (topic pattern, client event) -> the `data` of a successful reply. `leave` is {} everywhere.
 REPLIES = {
     ("hub", "heartbeat"): {"server_time": ISO, "resync?": int},
-    ("presence", "join"): {"users": [PRESENCE]},
+    ("presence", "join"): {"users": [PRESENCE], "count": int, "more": bool},
     ("presence", "set"): {"status": OneOf("online", "away")},
     ("presence", "query"): {"users": [PRESENCE]},
+    ("presence", "watch"): {"users": [PRESENCE]},
     ("notifications", "join"): {"unread": int, "items": [NOTIFICATION], "more": bool, "unread_ids?": [int]},
     ("notifications", "read"): {"unread": int, "read_ids": [int]},
     ("notifications", "read_all"): {"unread": OneOf(0), "read_ids": OneOf("all")},
@@ -89,7 +91,8 @@ REPLIES = {
     ("chat", "open_dm"): {"room": ROOM},
     ("chat", "create"): {"room": ROOM},
     ("chat", "leave_room"): {"room": str},
-    ("room:*", "join"): {"room": ROOM, "messages": [MESSAGE], "present": [PRESENCE], "more": bool,
+    ("room:*", "join"): {"room": ROOM, "messages": [MESSAGE], "present": [PRESENCE], "present_count": int,
+                         "present_more": bool, "more": bool,
                          "last_change": int, "changes?": [MESSAGE]},
     ("room:*", "send"): {"message": MESSAGE},
     ("room:*", "history"): {"messages": [MESSAGE]},

@@ -68,8 +68,8 @@ async def test_the_order_topic_works_as_documented(amake_user, connect, order_to
 async def test_the_board_topic_tracks_presence_as_documented(amake_user, connect, board_topic):
     alice, bob = await amake_user("alice"), await amake_user("bob")
     a, b = await connect(alice), await connect(bob)
-    assert [p["username"] for p in (await a.ok("board:1", "join"))["present"]] == ["alice"]
-    present = (await b.ok("board:1", "join"))["present"]
+    assert [p["username"] for p in (await a.ok("board:1", "join"))["present"]["users"]] == ["alice"]
+    present = (await b.ok("board:1", "join"))["present"]["users"]
     assert sorted(p["username"] for p in present) == ["alice", "bob"]
     assert all(p["metas"] == [{"tool": "pen"}] for p in present)
     await a.expect("board:1", "presence", where=lambda d: "bob" in [p["username"] for p in d["joins"]])

@@ -85,11 +85,11 @@ async def test_a_join_reply_larger_than_the_client_frame_limit_arrives(amake_use
         user = {"id": 10_000 + i, "username": f"ghost{i:04d}", "display_name": f"Ghost {i}"}
         await store.track("presence", f"ghost-conn-{i}", user=user, status="online", ttl_s=600)
     await close_async_clients()
-    with DaphneServer() as server:
+    with DaphneServer(HUB_PRESENCE_LIST_MAX=1000) as server:  # everyone listed, not a first page
         alice = await asyncio.to_thread(Browserless(server.url).login, "alice", PASSWORD)
         ws, _ = await ws_connect(server, alice)
         reply = await ws_request(ws, "presence", "join")
-        assert reply["ok"] and len(reply["data"]["users"]) == 801
+        assert reply["ok"] and len(reply["data"]["users"]) == 801 and reply["data"]["more"] is False
         await ws.close()
 
 

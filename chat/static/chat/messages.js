@@ -40,7 +40,9 @@ export class MessageList {
   node(m) {
     const item = el("li", { className: m.deleted ? "deleted" : "" });
     item.dataset.id = m.id;
-    item.append(el("span", { className: "author", textContent: m.author.display_name }), timeNode(m.created_at));
+    const author = el("span", { className: "author", textContent: m.author.display_name });
+    author.dataset.username = m.author.username; // the Online sidebar watches the people on the page
+    item.append(author, timeNode(m.created_at));
     if (m.edited_at && !m.deleted) {
       // A moderator's edit says whose it is, so nobody takes it for the author's words.
       const by = m.edited_by && m.edited_by.id !== m.author.id ? ` by ${m.edited_by.display_name}` : "";

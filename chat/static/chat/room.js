@@ -17,6 +17,11 @@ function renderHere(list, users) {
   }));
 }
 
+function renderHereCount(list, count) {
+  const item = el("li", { className: "here-count", textContent: `${count} people here` });
+  list.replaceChildren(item);
+}
+
 /** Enter (without Shift, outside an IME composition) or the Send button sends. */
 function wireComposer(input, send) {
   document.getElementById("composer").addEventListener("submit", (event) => {
@@ -83,7 +88,12 @@ export function init(hub) {
   const typists = new Typists(document.getElementById("typing"));
   const typing = new TypingSender(room, input);
   const here = document.getElementById("here-list");
-  new Presence(room, { diffEvent: "presence", fromJoin: (data) => data.present, onSync: (users) => renderHere(here, users) });
+  new Presence(room, {
+    diffEvent: "presence",
+    fromJoin: (data) => ({ users: data.present, count: data.present_count, more: data.present_more }),
+    // A large room is told as a count (HUB_PRESENCE_LIST_MAX): no names, "N people here".
+    onSync: (users, presence) => (presence.more ? renderHereCount(here, presence.count) : renderHere(here, users)),
+  });
 
   const markRead = () => {
     if (messages.lastId !== null && document.visibilityState === "visible") {
