@@ -12,6 +12,7 @@ import json
 import time
 
 from bench.common import Stack, drain, make_sessions, open_sockets
+from bench.tracing import grew, snapshot, trace_env
 
 MAX_SOCKETS = 20000
 
@@ -20,6 +21,9 @@ def add_arguments(parser):
     parser.add_argument("-n", "--sockets", type=int, default=1000, help=f"idle sockets, at most {MAX_SOCKETS}")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long they stay, heartbeating (at most 600)")
     parser.add_argument("--heartbeat", type=float, default=10.0, help="seconds between a socket's heartbeats")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="trace daphne's allocations and show what the open sockets hold, by where it was "
+                             "allocated (slows the server down: for finding where memory goes, not for figures)")
 
 
 async def _heartbeat(ws, every, until):
@@ -35,9 +39,13 @@ async def _heartbeat(ws, every, until):
 async def main(args):
     n = max(1, min(args.sockets, MAX_SOCKETS))
     seconds = max(1.0, min(args.seconds, 600.0))
-    with Stack(redis_url=args.redis_url, env={"HUB_PRESENCE_TTL": "600", "HUB_HEARTBEAT": "25"}) as stack:
+    env = {"HUB_PRESENCE_TTL": "600", "HUB_HEARTBEAT": "25", **(trace_env() if args.tracemalloc else {})}
+    snapshots = []
+    with Stack(redis_url=args.redis_url, env=env) as stack:
         sessions = make_sessions(n, prefix="idle")
         await asyncio.sleep(1)
+        if args.tracemalloc:
+            snapshots.append(await snapshot(stack, 1))
         before = stack.rss_kb()
         sockets = [ws for ws, _ in await open_sockets(stack, [cookie for _, _, cookie in sessions], concurrency=50)]
         drains = [asyncio.ensure_future(drain(ws)) for ws in sockets]
@@ -47,6 +55,8 @@ async def main(args):
         beats = [asyncio.ensure_future(_heartbeat(ws, args.heartbeat, until)) for ws in sockets]
         await asyncio.gather(*beats)
         after = stack.rss_kb()
+        if args.tracemalloc:
+            snapshots.append(await snapshot(stack, 2))
         for task in drains:
             task.cancel()
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
@@ -54,3 +64,5 @@ async def main(args):
     print(f"  daphne RSS: {before / 1024:.1f} MiB before, {opened / 1024:.1f} MiB once open, "
           f"{after / 1024:.1f} MiB after {seconds:.0f} s")
     print(f"  per socket: {(opened - before) / n:.1f} KiB once open, {(after - before) / n:.1f} KiB after {seconds:.0f} s")
+    if args.tracemalloc:
+        grew(snapshots[0], snapshots[1], top=25, per=n)

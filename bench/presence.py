@@ -23,7 +23,6 @@ def add_arguments(parser):
     parser.add_argument("--concurrency", type=int, default=25, help="handshakes in flight at once")
     parser.add_argument("--watch", type=int, default=0, help="other users each socket watches (at most 200)")
     parser.add_argument("--list-max", type=int, default=500, help="the server's HUB_PRESENCE_LIST_MAX")
-    parser.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
 
 
 class View:

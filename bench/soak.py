@@ -11,11 +11,11 @@ Stops by itself after --minutes (at most 60).
 import asyncio
 import collections
 import os
-import signal
 import time
 from pathlib import Path
 
 from bench.common import Stack, drain, make_sessions, open_socket, request
+from bench.tracing import grew, snapshot, trace_env
 
 TOPICS = ("room:soak", "presence", "notifications", "chat")
 
@@ -29,45 +29,35 @@ def add_arguments(parser):
     parser.add_argument("--tracemalloc", action="store_true",
                         help="trace daphne's allocations and show what grew between the second report and the "
                              "last (slows the server down: for finding a leak, not for figures)")
+    parser.add_argument("--sqlite-cache-kib", type=int, default=None,
+                        help="SQLite's page cache per database connection in daphne, in KiB (SQLite's default: "
+                             "2,000); the cache fills as the database grows, outside tracemalloc's view")
+    parser.add_argument("--allocator", choices=sorted(ALLOCATORS), default="pymalloc",
+                        help="daphne's memory allocator: Python's own (pymalloc, the default), glibc malloc "
+                             "trimmed every 2 s (malloc-trim), or jemalloc (Debian's libjemalloc2 must be installed)")
 
 
-TRACE_DIR = Path(__file__).resolve().parent.parent / "var" / "bench" / "tracemalloc"
-SETTLE_BEFORE_SNAPSHOT_SECS = 5
+HOOKS = Path(__file__).resolve().parent
+JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+# What each --allocator adds to daphne's environment: it tells apart memory the process still
+# uses from memory its allocator keeps after it was freed (fragmentation).
+ALLOCATORS = {
+    "pymalloc": {},
+    "malloc-trim": {"PYTHONMALLOC": "malloc", "PYTHONPATH": str(HOOKS / "malloc_trim_hook")},
+    "jemalloc": {"PYTHONMALLOC": "malloc", "LD_PRELOAD": JEMALLOC},
+}
 
 
-def _trace_env():
-    import shutil
-
-    shutil.rmtree(TRACE_DIR, ignore_errors=True)
-    TRACE_DIR.mkdir(parents=True)
-    hook = str(Path(__file__).resolve().parent / "tracemalloc_hook")
-    return {"PYTHONPATH": os.pathsep.join(filter(None, [hook, os.environ.get("PYTHONPATH")])),
-            "HUB_TRACEMALLOC_DIR": str(TRACE_DIR)}
-
-
-async def _snapshot(stack, n):
-    """Have daphne dump its allocations (SIGUSR1) once the last second's closes are cleaned up; wait for the file."""
-    await asyncio.sleep(SETTLE_BEFORE_SNAPSHOT_SECS)  # no socket half-closed in the snapshot: it would be noise
-    stack.process.send_signal(signal.SIGUSR1)
-    path = TRACE_DIR / f"snapshot-{n}.pickle"
-    for _ in range(600):
-        if path.exists():
-            await asyncio.sleep(1)  # written in one go, but give it a moment to finish
-            return path
-        await asyncio.sleep(0.1)
-    raise RuntimeError("daphne wrote no tracemalloc snapshot in 60 s")
+def _allocator_env(name):
+    env = dict(ALLOCATORS[name])
+    if name == "jemalloc" and not Path(JEMALLOC).exists():
+        raise SystemExit(f"--allocator jemalloc needs {JEMALLOC} (apt-get install libjemalloc2)")
+    if "PYTHONPATH" in env:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [env["PYTHONPATH"], os.environ.get("PYTHONPATH")]))
+    return env
 
 
-def _grew(first, last, top=15):
-    import tracemalloc
-
-    before, after = tracemalloc.Snapshot.load(first), tracemalloc.Snapshot.load(last)
-    print(f"\nWhat grew in daphne between {first.name} and {last.name} (by where it was allocated):")
-    for stat in after.compare_to(before, "traceback")[:top]:
-        print(f"\n{stat.size_diff / 1024:+.1f} KiB in {stat.count_diff:+d} blocks, allocated at:")
-        for line in stat.traceback.format()[-8:]:
-            print("   ", line)
-
+SETTLE_BEFORE_SNAPSHOT_SECS = 5  # no socket half-closed in a snapshot: it would be noise
 
 
 async def _join_all(ws):
@@ -93,7 +83,16 @@ async def _redis_keys(url):
 async def main(args):
     n = max(2, min(args.sockets, 1000))
     minutes = max(0.1, min(args.minutes, 60.0))
-    env = {"HUB_CHAT_RATE": "100000/10s", "HUB_PRESENCE_TTL": "600", **(_trace_env() if args.tracemalloc else {})}
+    if args.tracemalloc and args.allocator != "pymalloc":
+        raise SystemExit("--tracemalloc traces Python's own allocator: leave --allocator at pymalloc")
+    env = {"HUB_CHAT_RATE": "100000/10s", "HUB_PRESENCE_TTL": "600", **_allocator_env(args.allocator),
+           **(trace_env() if args.tracemalloc else {})}
+    if args.sqlite_cache_kib is not None:
+        if args.tracemalloc or args.allocator == "malloc-trim":  # one sitecustomize is loaded, not two
+            raise SystemExit("--sqlite-cache-kib goes with neither --tracemalloc nor --allocator malloc-trim")
+        hook = str(HOOKS / "sqlite_cache_hook")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [hook, env.get("PYTHONPATH"), os.environ.get("PYTHONPATH")]))
+        env["HUB_SQLITE_CACHE_KIB"] = str(args.sqlite_cache_kib)
     snapshots = []
     with Stack(redis_url=args.redis_url, env=env) as stack:
         from chat.models import Room
@@ -121,7 +120,7 @@ async def main(args):
                       f"{dict(sorted(kinds.items()))} | {cycles} |", flush=True)
                 next_report += args.every
                 if args.tracemalloc and next_report > started + args.every * 1.5:  # from the second report on
-                    snapshots.append(await _snapshot(stack, len(snapshots) + 1))
+                    snapshots.append(await snapshot(stack, len(snapshots) + 1, SETTLE_BEFORE_SNAPSHOT_SECS))
             for _ in range(min(args.churn, n)):
                 slot = slots[cycles % n]
                 await slot[1].close()
@@ -137,10 +136,11 @@ async def main(args):
         dbsize, kinds = await _redis_keys(stack.redis_url)
         print(f"| {(time.monotonic() - started) / 60:.1f} | {stack.rss_kb() / 1024:.1f} | {dbsize} | "
               f"{dict(sorted(kinds.items()))} | {cycles} |")
-        print(f"{n} sockets, {args.churn} closed and opened a second, {sent} messages sent")
+        print(f"{n} sockets, {args.churn} closed and opened a second, {sent} messages sent, "
+              f"allocator {args.allocator}, SQLite cache {args.sqlite_cache_kib or 'default'} KiB")
         if args.tracemalloc:
-            snapshots.append(await _snapshot(stack, len(snapshots) + 1))
-            _grew(snapshots[0], snapshots[-1])
+            snapshots.append(await snapshot(stack, len(snapshots) + 1, SETTLE_BEFORE_SNAPSHOT_SECS))
+            grew(snapshots[0], snapshots[-1])
         for _, ws, task in slots:
             task.cancel()
             await ws.close()
