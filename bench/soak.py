@@ -33,9 +33,9 @@ def add_arguments(parser):
                         help="SQLite's page cache per database connection in daphne, in KiB (SQLite's default: "
                              "2,000); the cache fills as the database grows, outside tracemalloc's view")
     parser.add_argument("--allocator", choices=sorted(ALLOCATORS), default="pymalloc",
-                        help="daphne's memory allocator: Python's own (pymalloc, the default), glibc malloc "
-                             "trimmed every 2 s (malloc-trim), jemalloc (Debian's libjemalloc2 must be installed), "
-                             "or pymalloc over glibc with a fixed mmap threshold (glibc-tuned)")
+                        help="daphne's memory allocator: pymalloc over glibc with Hub's fixed mmap threshold (pymalloc, "
+                             "the default), the same with glibc's own rising threshold (glibc-dynamic), glibc malloc "
+                             "trimmed every 2 s (malloc-trim), or jemalloc (Debian's libjemalloc2 must be installed)")
 
 
 HOOKS = Path(__file__).resolve().parent
@@ -46,9 +46,9 @@ ALLOCATORS = {
     "pymalloc": {},
     "malloc-trim": {"PYTHONMALLOC": "malloc", "PYTHONPATH": str(HOOKS / "malloc_trim_hook")},
     "jemalloc": {"PYTHONMALLOC": "malloc", "LD_PRELOAD": JEMALLOC},
-    # glibc's mmap threshold fixed at 64 KiB (it otherwise rises with every large block freed, so
-    # later large blocks come from the main heap and fragment it) and trimming from 128 KiB.
-    "glibc-tuned": {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=131072"},
+    # Hub's own malloc tuning off (hub/malloc_tuning.py): glibc's mmap threshold rises with every
+    # large block freed, as it did before that tuning.
+    "glibc-dynamic": {"HUB_MALLOC_MMAP_THRESHOLD": "0"},
 }
 
 

@@ -11,11 +11,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from hub import daphne_limits  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from hub import daphne_limits, malloc_tuning  # noqa: E402
 from hub.consumer import HubConsumer  # noqa: E402
 from hub.origins import OriginValidator  # noqa: E402
 
 daphne_limits.install()
+malloc_tuning.tune(settings.HUB_MALLOC_MMAP_THRESHOLD)  # a long-lived server: see hub/malloc_tuning.py
 
 application = ProtocolTypeRouter(
     {

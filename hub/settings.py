@@ -271,6 +271,11 @@ if not (0 <= HUB_DRAIN_SECONDS <= 300 and 0 <= HUB_PRESENCE_GRACE <= 300):
 HUB_PRESENCE_LIST_MAX = env.int("HUB_PRESENCE_LIST_MAX", default=500)
 if not 1 <= HUB_PRESENCE_LIST_MAX <= 100_000:
     raise ImproperlyConfigured("HUB_PRESENCE_LIST_MAX must be a number of users from 1 to 100000")
+# glibc's mmap threshold, fixed for the server process (hub/malloc_tuning.py): long-lived
+# daphne processes otherwise fragment their heap under connection churn. 0: glibc's default.
+HUB_MALLOC_MMAP_THRESHOLD = env.int("HUB_MALLOC_MMAP_THRESHOLD", default=65536)
+if not (HUB_MALLOC_MMAP_THRESHOLD == 0 or 4096 <= HUB_MALLOC_MMAP_THRESHOLD <= 32 * 1024 * 1024):
+    raise ImproperlyConfigured("HUB_MALLOC_MMAP_THRESHOLD must be 0 or a number of bytes from 4096 to 33554432")
 # Pushes written in a transaction wait in the outbox table until published (hub.outbox); the
 # relay publishes those still there after this many seconds (their writer died, or Redis was away).
 HUB_OUTBOX_AFTER = env.int("HUB_OUTBOX_AFTER", default=5)
