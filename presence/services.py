@@ -115,12 +115,13 @@ class Coalescer:
 
     def _worth_pushing(self, set_name, diff):
         """A diff with users in it; for a large set also one that only moves the count."""
+        names_someone = bool(diff["joins"] or diff["leaves"] or diff["updates"])
         if not diff["more"]:
             self.large_counts.pop(set_name, None)
-            return bool(diff["joins"] or diff["leaves"] or diff["updates"])
+            return names_someone
         moved = self.large_counts.get(set_name) != diff["count"]
         self.large_counts[set_name] = diff["count"]
-        return moved or bool(diff["joins"] or diff["leaves"] or diff["updates"])
+        return moved or names_someone
 
 
 async def diff_for(set_name, first_kinds, last_seen, left=None, status_before=None):
