@@ -13,11 +13,12 @@ from django.urls import path  # noqa: E402
 
 from django.conf import settings  # noqa: E402
 
-from hub import daphne_limits, malloc_tuning  # noqa: E402
+from hub import daphne_limits, malloc_tuning, socket_memory  # noqa: E402
 from hub.consumer import HubConsumer  # noqa: E402
 from hub.origins import OriginValidator  # noqa: E402
 
 daphne_limits.install()
+socket_memory.install()  # light inbound queues, the upgrade request let go: see hub/socket_memory.py
 malloc_tuning.tune(settings.HUB_MALLOC_MMAP_THRESHOLD)  # a long-lived server: see hub/malloc_tuning.py
 
 application = ProtocolTypeRouter(

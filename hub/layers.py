@@ -23,6 +23,7 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis import asyncio as aioredis
 
 from hub import fanout
+from hub.socket_memory import SocketQueue
 from hub.protocol import CLOSE_RESUME
 from hub.push import close_message
 from hub.redis import MAX_CONNECTIONS, POOL_WAIT_SECS
@@ -43,6 +44,7 @@ class FanoutRedisPubSubChannelLayer(RedisPubSubChannelLayer):
         layer = super()._get_layer()
         if not getattr(layer, "hub_resume_installed", False):
             layer.hub_resume_installed = True
+            _light_channel_queues(layer)
             for shard in layer._shards:
                 _resume_sockets_after_reconnect(self, layer, shard)
                 _stop_receiving_when_cancelled(shard)
@@ -58,6 +60,19 @@ class FanoutRedisPubSubChannelLayer(RedisPubSubChannelLayer):
             if len(self._decoded) > DECODED_MEMORY:
                 self._decoded.popitem(last=False)
         return decoded
+
+
+def _light_channel_queues(loop_layer):
+    """channels-redis's `_subscribe_to_channel`, queueing each local channel in a hub.socket_memory.SocketQueue.
+
+    The library's asyncio.Queue is 3.3 KiB, and every open socket has one for its own channel.
+    """
+
+    async def subscribe_to_channel(channel):
+        loop_layer.channels[channel] = SocketQueue()
+        await loop_layer._get_shard(channel).subscribe(channel)
+
+    loop_layer._subscribe_to_channel = subscribe_to_channel
 
 
 def _resume_sockets_after_reconnect(outer, loop_layer, shard):
