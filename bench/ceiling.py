@@ -52,6 +52,7 @@ class CeilingStack:
     url = Stack.url
     pid = Stack.pid
     rss_kb = Stack.rss_kb
+    cpu_seconds = Stack.cpu_seconds
 
     @property
     def ws_url(self):

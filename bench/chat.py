@@ -8,6 +8,9 @@
                  no Django, no Redis, no database; what one Python process can do at best
 The sender runs in this process, the receivers too or spread over --client-processes helper
 processes; latency uses the system's monotonic clock (the same in every process).
+Each row also gives the server processes' CPU time per 1,000 deliveries and the busiest process's
+share of one core over the trial: when the bench client is the limit (it shares this machine's
+two cores), they say how far the servers are from theirs, and whether N processes split the work.
 """
 
 import asyncio
@@ -43,7 +46,7 @@ def add_arguments(parser):
 
 
 async def _open_sender_and_targets(stack, design, n, args):
-    """The sender (joined, in this process) and `[(server, cookie)]` for the n receivers.
+    """The sender (joined, in this process), `[(server, cookie)]` for the n receivers, and the server processes.
 
     With --processes N (Hub's designs), N-1 more daphne processes share the stack's database
     and Redis, and the receivers are spread over all N in turn; the sender uses the first.
@@ -61,7 +64,7 @@ async def _open_sender_and_targets(stack, design, n, args):
         reply = await request(sender, "room:bench", "join", timeout=args.timeout)
         if not reply["ok"]:
             raise RuntimeError(f"join failed: {reply}")
-    return sender, [(servers[i % len(servers)], cookie) for i, cookie in enumerate(cookies[1:])]
+    return sender, [(servers[i % len(servers)], cookie) for i, cookie in enumerate(cookies[1:])], servers
 
 
 async def _send_at_rate(sender, design, total, rate, trial):
@@ -95,7 +98,7 @@ async def run_design(design, args):
     receivers = ProcessReceivers(args.client_processes) if args.client_processes > 1 else LocalReceivers()
     stack = CeilingStack() if design == "ceiling" else Stack(redis_url=args.redis_url, env=env, **stack_args)
     with stack:
-        sender, targets = await _open_sender_and_targets(stack, design, n, args)
+        sender, targets, servers = await _open_sender_and_targets(stack, design, n, args)
         await receivers.open(targets, design in BARE, args.timeout)
         draining = asyncio.create_task(drain(sender))  # replies and its own copies; not counted
         await asyncio.sleep(min(args.settle, 60))
@@ -105,16 +108,24 @@ async def run_design(design, args):
             def send(total=total, rate=rate, number=number):
                 return _send_at_rate(sender, design, total, rate, number)
 
+            cpu_before = [server.cpu_seconds() for server in servers]
             started, latencies, last_seen = await receivers.run_trial(number, total, send, args.timeout)
             elapsed = (last_seen or time.perf_counter()) - started
+            cpu = [server.cpu_seconds() - before for server, before in zip(servers, cpu_before)]
             result = {"design": design, "sockets": n, "rate": rate, "messages": total, "delivered": len(latencies),
                       "expected": total * n, "offered_per_sec": rate * n,
                       "per_sec": len(latencies) / elapsed if elapsed > 0 else 0,
-                      "p50_ms": percentile(latencies, 0.5) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000}
+                      "p50_ms": percentile(latencies, 0.5) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
+                      # The server processes' CPU over the trial (until the last delivery): their sum per
+                      # 1,000 deliveries, and the busiest one's share of a core (100% = that process is the limit).
+                      "cpu_ms_per_1k": sum(cpu) * 1e6 / len(latencies) if latencies else 0,
+                      "busiest_cpu_pct": max(cpu) * 100 / elapsed if elapsed > 0 else 0}
             results.append(result)
             if args.find_max:
                 print(f"  {design}: {rate:.1f} msg/s offered ({rate * n:,.0f} deliveries/s): {result['per_sec']:,.0f}/s,"
-                      f" p99 {result['p99_ms']:,.0f} ms{'' if sustained(result) else ' (not sustained)'}", flush=True)
+                      f" p99 {result['p99_ms']:,.0f} ms, server CPU {result['cpu_ms_per_1k']:.1f} ms per 1,000, busiest"
+                      f" process {result['busiest_cpu_pct']:.0f}% of a core{'' if sustained(result) else ' (not sustained)'}",
+                      flush=True)
                 if not sustained(result):
                     break
                 await asyncio.sleep(2)  # let the last trial's stragglers drain before the next
@@ -131,7 +142,8 @@ async def main(args):
               f"{args.processes} daphne process(es) for Hub; "
               f"the highest rate each design sustained "
               f"(everything delivered, p99 <= {P99_LIMIT_MS} ms, at >= 90% of the offered pace)")
-        print(f"  {'design':10} {'msg/s':>8} {'deliveries/s':>13} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>10}")
+        print(f"  {'design':10} {'msg/s':>8} {'deliveries/s':>13} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>10}"
+              f" {'CPU ms/1k':>10} {'busiest %':>10}")
         best = {d: max((r for r in rs if sustained(r)), key=lambda r: r["per_sec"], default=None)
                 for d, rs in runs.items()}
         ceiling = best.get("ceiling")
@@ -141,14 +153,15 @@ async def main(args):
                 continue
             ratio = f"{r['per_sec'] / ceiling['per_sec']:.2f}" if ceiling else "-"
             print(f"  {design:10} {r['rate']:>8.1f} {r['per_sec']:>13,.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
-                  f"{ratio:>10}")
+                  f"{ratio:>10} {r['cpu_ms_per_1k']:>10.1f} {r['busiest_cpu_pct']:>10.0f}")
         return
     results = [rs[0] for rs in runs.values()]
     ceiling = next((r for r in results if r["design"] == "ceiling"), None)
     print(f"chat: {args.sockets} receivers in one room, 1 sender at {args.rate}/s for {args.seconds} s, "
           f"{args.processes} daphne process(es) for Hub")
-    print(f"  {'design':10} {'delivered':>17} {'deliveries/s':>13} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>10}")
+    print(f"  {'design':10} {'delivered':>17} {'deliveries/s':>13} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>10}"
+          f" {'CPU ms/1k':>10} {'busiest %':>10}")
     for r in results:
         ratio = f"{r['per_sec'] / ceiling['per_sec']:.2f}" if ceiling and ceiling["per_sec"] else "-"
         print(f"  {r['design']:10} {r['delivered']:>8}/{r['expected']:<8} {r['per_sec']:>13.0f} "
-              f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {ratio:>10}")
+              f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {ratio:>10} {r['cpu_ms_per_1k']:>10.1f} {r['busiest_cpu_pct']:>10.0f}")

@@ -142,6 +142,12 @@ class Stack:
                     return int(line.split()[1])
         return 0
 
+    def cpu_seconds(self):
+        """CPU time (user + system) the server process has used so far, in seconds (Linux /proc)."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
     def stop(self):
         for peer in self.peers:
             peer.stop()
@@ -172,6 +178,7 @@ class Peer:
     ws_url = Stack.ws_url
     pid = Stack.pid
     rss_kb = Stack.rss_kb
+    cpu_seconds = Stack.cpu_seconds
 
     def stop(self):
         if self.process.poll() is None:

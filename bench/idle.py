@@ -9,6 +9,7 @@ state). Reports KiB of server memory per socket.
 
 import asyncio
 import json
+import random
 import time
 
 from bench.common import Stack, drain, make_sessions, open_sockets
@@ -21,13 +22,18 @@ def add_arguments(parser):
     parser.add_argument("-n", "--sockets", type=int, default=1000, help=f"idle sockets, at most {MAX_SOCKETS}")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long they stay, heartbeating (at most 600)")
     parser.add_argument("--heartbeat", type=float, default=10.0, help="seconds between a socket's heartbeats")
+    parser.add_argument("--lockstep", action="store_true",
+                        help="every socket heartbeats at the same moment (by default each starts at a random point "
+                             "of its first interval, as real clients do, which connected at different times)")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="trace daphne's allocations and show what the open sockets hold, by where it was "
                              "allocated (slows the server down: for finding where memory goes, not for figures)")
 
 
-async def _heartbeat(ws, every, until):
+async def _heartbeat(ws, every, until, lockstep):
     try:
+        if not lockstep:
+            await asyncio.sleep(random.uniform(0, every))
         while time.monotonic() < until:
             await ws.send(json.dumps({"topic": "hub", "event": "heartbeat", "payload": {}, "ref": "h"}))
             await asyncio.sleep(every)
@@ -52,7 +58,7 @@ async def main(args):
         await asyncio.sleep(2)
         opened = stack.rss_kb()
         until = time.monotonic() + seconds
-        beats = [asyncio.ensure_future(_heartbeat(ws, args.heartbeat, until)) for ws in sockets]
+        beats = [asyncio.ensure_future(_heartbeat(ws, args.heartbeat, until, args.lockstep)) for ws in sockets]
         await asyncio.gather(*beats)
         after = stack.rss_kb()
         if args.tracemalloc:
@@ -60,7 +66,8 @@ async def main(args):
         for task in drains:
             task.cancel()
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    print(f"idle: {n} authenticated sockets, heartbeating every {args.heartbeat} s for {seconds:.0f} s")
+    print(f"idle: {n} authenticated sockets, heartbeating every {args.heartbeat} s for {seconds:.0f} s "
+          f"({'all at once' if args.lockstep else 'spread over the interval'})")
     print(f"  daphne RSS: {before / 1024:.1f} MiB before, {opened / 1024:.1f} MiB once open, "
           f"{after / 1024:.1f} MiB after {seconds:.0f} s")
     print(f"  per socket: {(opened - before) / n:.1f} KiB once open, {(after - before) / n:.1f} KiB after {seconds:.0f} s")

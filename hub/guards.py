@@ -82,25 +82,41 @@ class Watchdog:
     still good; `refresh()` refreshes and answers False when it closed the socket instead;
     `close(code)` is awaited once when the socket must go. The consumer calls `saw_frame()`
     on every client frame, `start()` once the socket is set up, `stop()` at close.
+
+    Between steps the watch is a timer (`call_later`, the loop's by default), not a sleeping
+    task: an idle socket then holds one timer handle instead of a task, its context and three
+    coroutine frames (about 1 KiB each of 10,000 idle sockets; docs/performance.md). A task
+    runs only while a step (a refresh, a session check, the close) is awaited.
     """
 
-    __slots__ = ("idle_s", "session_check_s", "check_session", "refresh", "close", "clock", "sleep", "last_frame",
-                 "last_refresh", "next_session_check", "task")
+    __slots__ = ("idle_s", "session_check_s", "check_session", "refresh", "close", "clock", "call_later",
+                 "last_frame", "last_refresh", "next_session_check", "task", "timer", "stopped")
 
     def __init__(self, *, idle_s, session_check_s, check_session, refresh, close, clock=time.monotonic,
-                 sleep=asyncio.sleep):
+                 call_later=None):
         self.idle_s, self.session_check_s = idle_s, session_check_s
         self.check_session, self.refresh, self.close = check_session, refresh, close
-        self.clock, self.sleep = clock, sleep
+        self.clock, self.call_later = clock, call_later
         self.last_frame = self.last_refresh = clock()  # registering the socket was the first refresh
         self.next_session_check = self.last_frame + session_check_s
-        self.task = None
+        self.task = self.timer = None
+        self.stopped = False
 
     def start(self):
-        self.task = asyncio.ensure_future(self.run())
+        self._wake()
+
+    def _wake(self):
+        """The timer fired (or the watch starts): run the steps now due in a task, which sets the next timer."""
+        self.timer = None
+        if not self.stopped:
+            self.task = asyncio.ensure_future(self.run())
 
     def stop(self):
-        """Cancel the watch, unless this is the watch itself closing the socket."""
+        """End the watch: its timer, and its running step unless this is the watch itself closing the socket."""
+        self.stopped = True
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         if self.task is not None and self.task is not asyncio.current_task():
             self.task.cancel()
 
@@ -147,8 +163,12 @@ class Watchdog:
                 await self.close(value)
                 return
             if step == "sleep":
-                await self.sleep(value)
-            elif step == "refresh":
+                if not self.stopped:
+                    call_later = self.call_later or asyncio.get_running_loop().call_later
+                    self.timer = call_later(value, self._wake)
+                    self.task = None  # this task ends here; the timer starts the next
+                return
+            if step == "refresh":
                 if not await self.refresh():
                     return  # Redis had lost the socket: it was closed 4500
             elif not await self._session_still_valid():

@@ -38,9 +38,17 @@ def test_frame_budget_allows_a_burst_then_refills_continuously():
     assert [budget.take() for _ in range(5)][-1] > 0  # refilled to the burst size, not beyond
 
 
-def make_watchdog(clock, *, session_answers=(), idle_s=60, sleep=asyncio.sleep, refresh_answers=()):
+class Closes(list):
+    """The close codes a watchdog asked for, and an event to await the first."""
+
+    def __init__(self):
+        super().__init__()
+        self.event = asyncio.Event()
+
+
+def make_watchdog(clock, *, session_answers=(), idle_s=60, call_later=None, refresh_answers=()):
     answers, refresh_answers = list(session_answers), list(refresh_answers)
-    closed, checks, refreshes = [], [], []
+    closed, checks, refreshes = Closes(), [], []
 
     async def check_session():
         checks.append(clock())
@@ -51,6 +59,7 @@ def make_watchdog(clock, *, session_answers=(), idle_s=60, sleep=asyncio.sleep, 
 
     async def close(code):
         closed.append(code)
+        closed.event.set()
 
     async def refresh():
         refreshes.append(clock())
@@ -58,7 +67,7 @@ def make_watchdog(clock, *, session_answers=(), idle_s=60, sleep=asyncio.sleep, 
         return refresh_answers.pop(0) if refresh_answers else True
 
     dog = Watchdog(idle_s=idle_s, session_check_s=10, check_session=check_session, refresh=refresh,
-                   close=close, clock=clock, sleep=sleep)
+                   close=close, clock=clock, call_later=call_later)
     return dog, closed, checks
 
 
@@ -120,20 +129,36 @@ def test_redis_never_forgets_a_socket_the_watchdog_keeps_open():
 async def test_watchdog_retries_a_failed_session_check_and_closes_4401_when_it_ended():
     clock = Clock()
 
-    async def sleep_on_the_fake_clock(seconds):
+    def call_later_on_the_fake_clock(seconds, callback):
         clock.now += seconds
+        return asyncio.get_running_loop().call_soon(callback)
 
     dog, closed, checks = make_watchdog(clock, session_answers=[OSError("database away"), True, False],
-                                        sleep=sleep_on_the_fake_clock)
-    await asyncio.wait_for(dog.run(), 5)
+                                        call_later=call_later_on_the_fake_clock)
+    dog.start()
+    await asyncio.wait_for(closed.event.wait(), 5)
     assert closed == [protocol.CLOSE_SESSION_ENDED]
     assert checks == [1010, 1020, 1030]  # the failed check was asked again at the next interval
 
 
 async def test_watchdog_closes_an_idle_socket_4408():
     dog, closed, _ = make_watchdog(time.monotonic, idle_s=0.05)
-    await asyncio.wait_for(dog.run(), 5)
+    dog.start()
+    await asyncio.wait_for(closed.event.wait(), 5)
     assert closed == [protocol.CLOSE_IDLE]
+    assert dog.timer is None  # nothing left scheduled once it closed
+
+
+async def test_a_sleeping_watchdog_holds_a_timer_not_a_task_and_stop_cancels_it():
+    dog, closed, _ = make_watchdog(time.monotonic, idle_s=60)
+    dog.start()
+    first = dog.task
+    await asyncio.wait_for(first, 5)  # nothing due: the step sets the timer and ends
+    assert dog.task is None and dog.timer is not None
+    dog.stop()
+    assert dog.timer is None
+    dog._wake()  # a timer that fired anyway starts nothing after stop()
+    assert dog.task is None and closed == []
 
 
 async def test_user_turns_let_two_frames_of_a_user_run_and_others_wait_without_delaying_other_users():
