@@ -19,7 +19,10 @@ def main(args):
     env.setdefault("HUB_DRAIN_SECONDS", "0")
     env.setdefault("HUB_PRESENCE_GRACE", "0")
     embedded = None
-    if not env.get("REDIS_URL"):
+    if env.get("REDIS_SENTINELS"):
+        print(f"dev.py: using the primary {env.get('REDIS_SENTINEL_MASTER', '')!r} of REDIS_SENTINELS="
+              f"{env['REDIS_SENTINELS']}", flush=True)
+    elif not env.get("REDIS_URL"):
         embedded = EmbeddedRedis(runtime_dir(BASE_DIR))
         try:
             embedded.start()

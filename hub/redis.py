@@ -1,4 +1,5 @@
-"""Redis clients for Hub's own keys (presence, limits, batched pushes).
+"""Redis clients for Hub's own keys (presence, limits, batched pushes), to REDIS_URL's server or the
+Sentinels' primary (hub/redis_topology.py).
 
 redis.asyncio clients are bound to the event loop that created them, so the async
 client is cached per loop; the sync client's pool is thread-safe and shared.
@@ -11,6 +12,8 @@ import weakref
 import redis
 from django.conf import settings
 from redis import asyncio as aioredis
+
+from hub.redis_topology import RedisTopology
 
 MAX_CONNECTIONS = 64
 POOL_WAIT_SECS = 20
@@ -43,6 +46,12 @@ def delete_matching(*parts):
         client.unlink(*batch)
 
 
+def topology():
+    """Where Redis is, from the settings as they are now (tests point REDIS_URL elsewhere)."""
+    return RedisTopology(settings.REDIS_URL, tuple(settings.REDIS_SENTINELS), settings.REDIS_SENTINEL_MASTER,
+                         settings.REDIS_SENTINEL_PASSWORD)
+
+
 def get_async_redis():
     """The async client for the running event loop."""
     loop = asyncio.get_running_loop()
@@ -50,8 +59,8 @@ def get_async_redis():
     if client is None:
         # A blocking pool waits for a free connection under a burst instead of raising
         # "Too many connections" (redis-py's plain pool does, past 100).
-        pool = aioredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECS,
+        pool = topology().async_pool(
+            max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECS,
             socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
         client = aioredis.Redis(connection_pool=pool)
         _async_clients[loop] = client
@@ -62,8 +71,8 @@ def get_sync_redis():
     """The shared sync client (management commands, sync views, on-commit pushes)."""
     global _sync_client
     if _sync_client is None:
-        pool = redis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECS,
+        pool = topology().sync_pool(
+            max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECS,
             socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
         _sync_client = redis.Redis(connection_pool=pool)
     return _sync_client

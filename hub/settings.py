@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from hub.embedded_redis import default_url as embedded_redis_url
 from hub.origins import parse_allowed_origins
 from hub.rates import parse_rate
+from hub.redis_topology import RedisConfigError, RedisTopology, parse_sentinels
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -99,8 +100,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: the channel layer, the cache and presence share one server.
-REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis_url(BASE_DIR)
+# --- Redis: the channel layer, the cache and presence share one server: REDIS_URL's, or the
+# primary the Sentinels name (hub/redis_topology.py has the rule; README, "Configuration").
+try:
+    REDIS_SENTINELS = parse_sentinels(env.str("REDIS_SENTINELS", default=""))
+except RedisConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="")
+REDIS_SENTINEL_PASSWORD = env.str("REDIS_SENTINEL_PASSWORD", default="")
+REDIS_URL = env.str("REDIS_URL", default="") or ("redis:///0" if REDIS_SENTINELS else embedded_redis_url(BASE_DIR))
+try:
+    redis_topology = RedisTopology(REDIS_URL, tuple(REDIS_SENTINELS), REDIS_SENTINEL_MASTER, REDIS_SENTINEL_PASSWORD)
+    if REDIS_SENTINELS:
+        redis_topology.primary_credentials()  # a bad database fails here, not at the first connection
+except RedisConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
 # Key prefix for everything Hub stores in Redis (lets test runs share one server).
 HUB_REDIS_PREFIX = env.str("HUB_REDIS_PREFIX", default="hub")
 
@@ -119,19 +133,12 @@ CHANNEL_LAYERS = {
         ),
         "CONFIG": {
             # redis-py 8 defaults to a 5 s socket timeout; channels-redis blocks 5 s on reads.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "hosts": [redis_topology.layer_host(socket_timeout=30)],
             "prefix": f"{HUB_REDIS_PREFIX}.layer",
         },
     }
 }
-CACHES = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": f"{HUB_REDIS_PREFIX}.cache",
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-    }
-}
+CACHES = {"default": redis_topology.cache(key_prefix=f"{HUB_REDIS_PREFIX}.cache")}
 
 # --- Auth: django-allauth, username or email login, optional verification.
 AUTHENTICATION_BACKENDS = [

@@ -68,6 +68,18 @@ class ResumingClient:
                     await asyncio.sleep(0.3)
 
 
+def write_message_and_notification(server, n, recipients):
+    """From another process, as a worker would: alice says `m<n>` in the lounge, `recipients` get `n<n>`."""
+    return run_manage(server, "shell", "-c", (
+        "from django.contrib.auth import get_user_model\n"
+        "from chat.models import Room\n"
+        "from chat.services.messages import message_send\n"
+        "from notifications.services import notify\n"
+        "users = get_user_model().objects\n"
+        f"message_send(room=Room.objects.get(slug='lounge'), author=users.get(username='alice'), body='m{n}')\n"
+        f"notify(users.filter(username__in={list(recipients)!r}), 'n{n}')\n"))
+
+
 def notification_seqs(username):
     from notifications.models import Notification
 
@@ -128,14 +140,7 @@ async def test_redis_away_for_30_s_writes_succeed_and_every_socket_ends_with_eve
             running = asyncio.ensure_future(client.run(done.is_set, timeout_s=OUTAGE_SECS + 60))
 
             def write(n):
-                return run_manage(server, "shell", "-c", (
-                    "from django.contrib.auth import get_user_model\n"
-                    "from chat.models import Room\n"
-                    "from chat.services.messages import message_send\n"
-                    "from notifications.services import notify\n"
-                    "users = get_user_model().objects\n"
-                    f"message_send(room=Room.objects.get(slug='lounge'), author=users.get(username='alice'), body='m{n}')\n"
-                    f"notify(users.get(username='bob'), 'n{n}')\n"))
+                return write_message_and_notification(server, n, ["bob"])
 
             assert (await asyncio.to_thread(write, 0)).returncode == 0
             await wait_until(lambda: len(client.seen["room:lounge"]) == 1 and len(client.seen["notifications"]) == 1)
