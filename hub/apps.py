@@ -14,9 +14,10 @@ class HubConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_out
         from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
-        from hub import lifecycle, outbox, retention, signals
+        from hub import lifecycle, log_format, outbox, retention, signals
 
         lifecycle.add_listener(outbox.OutboxListener())
+        lifecycle.add_listener(log_format.SocketLogContext())
 
         user_logged_out.connect(signals.close_sockets_on_logout, dispatch_uid="hub.close_sockets_on_logout")
         user_model = get_user_model()

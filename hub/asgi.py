@@ -13,12 +13,13 @@ from django.urls import path  # noqa: E402
 
 from django.conf import settings  # noqa: E402
 
-from hub import daphne_limits, malloc_tuning, socket_memory  # noqa: E402
+from hub import daphne_limits, log_format, malloc_tuning, socket_memory  # noqa: E402
 from hub.consumer import HubConsumer  # noqa: E402
 from hub.origins import OriginValidator  # noqa: E402
 
 daphne_limits.install()
 socket_memory.install()  # light inbound queues, the upgrade request let go: see hub/socket_memory.py
+log_format.install(settings.LOG_FORMAT)  # daphne's access log as JSON lines too, with LOG_FORMAT=json
 malloc_tuning.tune(settings.HUB_MALLOC_MMAP_THRESHOLD)  # a long-lived server: see hub/malloc_tuning.py
 
 application = ProtocolTypeRouter(

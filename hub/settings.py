@@ -301,11 +301,18 @@ def _env_days(name, default):
 HUB_NOTIFICATION_RETENTION_DAYS = _env_days("HUB_NOTIFICATION_RETENTION_DAYS", 90)
 HUB_DELETED_BODY_RETENTION_DAYS = _env_days("HUB_DELETED_BODY_RETENTION_DAYS", 30)
 
+# One line per event; LOG_FORMAT=json for JSON lines. Lines logged while serving a socket name its
+# connection and user id (hub/log_format.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s%(socket)s: %(message)s"},
+                   "json": {"()": "hub.log_format.JsonFormatter"}},
+    "filters": {"socket": {"()": "hub.log_format.SocketFields"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["socket"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
