@@ -95,3 +95,43 @@ def test_stopping_dev_py_run_stops_the_server_and_the_embedded_redis(project_cop
     assert b"Traceback" not in output, output.decode(errors="replace")
     assert b"embedded Redis stopped" in output, output.decode(errors="replace")
     assert not list((project_copy / "var").glob("redis/redis.sock"))
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="lists processes through /proc")
+def test_dev_py_run_with_processes_serves_through_the_forwarder_and_stops_them_all(project_copy):
+    import websockets.sync.client
+
+    port = free_port()
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    process = subprocess.Popen([sys.executable, "dev.py", "run", "--processes", "2", f"127.0.0.1:{port}"],
+                               cwd=project_copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}/healthz", process)
+        running = [cmdline for _, cmdline in server_pids(project_copy)]
+        assert sum("daphne" in cmdline for cmdline in running) == 2, running
+        for _ in range(4):  # one connection each: the forwarder takes them to both processes in turn
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?probe", timeout=5) as response:
+                assert response.status == 200
+        # A WebSocket upgrade passes through too: without a login the server refuses it (403).
+        with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+            websockets.sync.client.connect(f"ws://127.0.0.1:{port}/ws/", origin=f"http://127.0.0.1:{port}",
+                                           open_timeout=10)
+        assert refused.value.response.status_code == 403
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        leftovers = server_pids(project_copy)
+        for pid, _ in leftovers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert not leftovers, leftovers
+    text = output.decode(errors="replace")
+    served_by = {line.split(" | ", 1)[0] for line in text.splitlines() if "/healthz?probe" in line}
+    assert len(served_by) == 2, text  # both processes answered probes
+    assert "Traceback" not in text, text
+    assert "embedded Redis stopped" in text, text
