@@ -102,7 +102,6 @@ def main(args):
             print("dev.py: embedded Redis stopped", flush=True)
 
 
-
 def run_processes(n, address, env, daphnes):
     """N daphne processes on free loopback ports, behind the round-robin forwarder on `address`; until stopped."""
     from hub import forwarder

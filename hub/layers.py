@@ -23,10 +23,10 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis import asyncio as aioredis
 
 from hub import fanout
-from hub.socket_memory import SocketQueue
 from hub.protocol import CLOSE_RESUME
 from hub.push import close_message
 from hub.redis import MAX_CONNECTIONS, POOL_WAIT_SECS
+from hub.socket_memory import SocketQueue
 
 logger = logging.getLogger(__name__)
 

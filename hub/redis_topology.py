@@ -98,33 +98,27 @@ class RedisTopology:
     def sync_pool(self, *, max_connections, timeout, **connection_kwargs):
         """A redis-py blocking pool: waits `timeout` for a free connection under a burst instead of failing."""
         import redis
-        from redis.sentinel import Sentinel, SentinelConnectionPool
+        from redis import sentinel
 
-        if not self.uses_sentinel:
-            return redis.BlockingConnectionPool.from_url(
-                self.url, max_connections=max_connections, timeout=timeout, **connection_kwargs)
-
-        class SentinelBlockingConnectionPool(SentinelConnectionPool, redis.BlockingConnectionPool):
-            """redis-py has no blocking Sentinel pool; SentinelConnectionPool passes the rest on to this one."""
-
-        sentinel = Sentinel(list(self.sentinels), sentinel_kwargs=self.sentinel_kwargs())
-        return SentinelBlockingConnectionPool(
-            self.master, sentinel, max_connections=max_connections, timeout=timeout,
-            **self.primary_credentials(), **connection_kwargs)
+        return self._blocking_pool(redis.BlockingConnectionPool, sentinel, max_connections=max_connections,
+                                   timeout=timeout, **connection_kwargs)
 
     def async_pool(self, *, max_connections, timeout, **connection_kwargs):
         """The same for redis.asyncio (bound to the loop that first uses it, as every async pool)."""
         from redis import asyncio as aioredis
-        from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+        from redis.asyncio import sentinel
 
+        return self._blocking_pool(aioredis.BlockingConnectionPool, sentinel, max_connections=max_connections,
+                                   timeout=timeout, **connection_kwargs)
+
+    def _blocking_pool(self, blocking_pool, sentinel, *, max_connections, timeout, **connection_kwargs):
+        """`blocking_pool` on REDIS_URL, or the same pool on the Sentinels' primary (`sentinel`: redis-py's sync
+        or asyncio Sentinel module)."""
         if not self.uses_sentinel:
-            return aioredis.BlockingConnectionPool.from_url(
-                self.url, max_connections=max_connections, timeout=timeout, **connection_kwargs)
-
-        class SentinelBlockingConnectionPool(SentinelConnectionPool, aioredis.BlockingConnectionPool):
-            """redis-py has no blocking Sentinel pool; SentinelConnectionPool passes the rest on to this one."""
-
-        sentinel = Sentinel(list(self.sentinels), sentinel_kwargs=self.sentinel_kwargs())
-        return SentinelBlockingConnectionPool(
-            self.master, sentinel, max_connections=max_connections, timeout=timeout,
-            **self.primary_credentials(), **connection_kwargs)
+            return blocking_pool.from_url(self.url, max_connections=max_connections, timeout=timeout,
+                                          **connection_kwargs)
+        # redis-py has no blocking Sentinel pool; SentinelConnectionPool passes the rest on to the blocking one.
+        pool_class = type("SentinelBlockingConnectionPool", (sentinel.SentinelConnectionPool, blocking_pool), {})
+        sentinels = sentinel.Sentinel(list(self.sentinels), sentinel_kwargs=self.sentinel_kwargs())
+        return pool_class(self.master, sentinels, max_connections=max_connections, timeout=timeout,
+                          **self.primary_credentials(), **connection_kwargs)

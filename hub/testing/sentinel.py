@@ -8,26 +8,20 @@ failover can happen at once; `setup.kill_primary()` SIGKILLs the primary and
 """
 
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 from hub.embedded_redis import find_server_binary
+from hub.testing.servers import free_port
 
 MASTER_NAME = "hubprimary"
 DOWN_AFTER_MS = 1000
 FAILOVER_TIMEOUT_MS = 5000
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def command(port, *args, timeout_s=2.0):
-    """One command to the server on `port`, answered as a flat list of strings (RESP parsed simply)."""
+    """One command to the server on `port`; the reply as redis-py parses it (INFO: a dict)."""
     import redis
 
     client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
@@ -44,8 +38,8 @@ class SentinelSetup:
         if self.binary is None:
             raise RuntimeError(reason)
         self.directory = Path(directory)
-        self.primary_port, self.replica_port = _free_port(), _free_port()
-        self.sentinel_ports = [_free_port() for _ in range(3)]
+        self.primary_port, self.replica_port = free_port(), free_port()
+        self.sentinel_ports = [free_port() for _ in range(3)]
         self.processes = {}
 
     @property
@@ -69,7 +63,7 @@ class SentinelSetup:
         self._server("primary", self.primary_port)
         self._until(lambda: command(self.primary_port, "PING"), deadline, "the primary answers")
         self._server("replica", self.replica_port, "--replicaof", "127.0.0.1", str(self.primary_port))
-        self._until(lambda: _replication(self.replica_port).get("master_link_status") == "up", deadline,
+        self._until(lambda: command(self.replica_port, "INFO", "replication").get("master_link_status") == "up", deadline,
                     "the replica is in sync")
         for n, port in enumerate(self.sentinel_ports):
             config = self.directory / f"sentinel{n}.conf"
@@ -104,7 +98,7 @@ class SentinelSetup:
         deadline = time.monotonic() + timeout_s
         promoted = ("127.0.0.1", self.replica_port)
         self._until(lambda: all(self.primary_address(port) == promoted for port in self.sentinel_ports)
-                    and _replication(self.replica_port).get("role") == "master", deadline,
+                    and command(self.replica_port, "INFO", "replication").get("role") == "master", deadline,
                     "the Sentinels promoted the replica")
         return promoted
 
@@ -141,17 +135,6 @@ class SentinelSetup:
 
     def __exit__(self, *exc):
         self.stop()
-
-
-def _replication(port):
-    """The server's INFO replication section as a dict (role, master_link_status, ...)."""
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        return client.info("replication")
-    finally:
-        client.close()
 
 
 def _pairs(flat):

@@ -57,18 +57,37 @@ def server_pids(root):
     return found
 
 
+def dev_py_run(root, *args, **popen_options):
+    """`python3 dev.py run *args` in the copy, as a newcomer runs it: without this test run's Redis,
+    database or settings, output captured, in its own process group."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    return subprocess.Popen([sys.executable, "dev.py", "run", *args], cwd=root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True, **popen_options)
+
+
+def kill_what_is_left(process, root):
+    """Kill dev.py if it still runs and every server it left; return those servers (there should be none).
+
+    A failed run must not leave servers behind for the next test."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    leftovers = server_pids(root)
+    for pid, _ in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return leftovers
+
+
 @pytest.mark.skipif(not Path("/proc").exists(), reason="lists processes through /proc")
 @pytest.mark.parametrize("how", ["ctrl-c in a terminal", "kill -INT dev.py", "kill -TERM dev.py",
                                  "kill -INT dev.py started with nohup &"])
 def test_stopping_dev_py_run_stops_the_server_and_the_embedded_redis(project_copy, how):
     port = free_port()
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
     # A shell's background job (`nohup ... &`) starts with SIGINT ignored.
     background = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if "nohup" in how else None
-    process = subprocess.Popen([sys.executable, "dev.py", "run", f"127.0.0.1:{port}"], cwd=project_copy, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                               preexec_fn=background)
+    process = dev_py_run(project_copy, f"127.0.0.1:{port}", preexec_fn=background)
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}/healthz", process)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/hub/app.js", timeout=5) as response:
@@ -84,13 +103,7 @@ def test_stopping_dev_py_run_stops_the_server_and_the_embedded_redis(project_cop
             process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        leftovers = server_pids(project_copy)
-        for pid, _ in leftovers:  # a failed run must not leave servers behind for the next test
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        leftovers = kill_what_is_left(process, project_copy)
     assert not leftovers, leftovers
     assert b"Traceback" not in output, output.decode(errors="replace")
     assert b"embedded Redis stopped" in output, output.decode(errors="replace")
@@ -102,11 +115,7 @@ def test_dev_py_run_with_processes_serves_through_the_forwarder_and_stops_them_a
     import websockets.sync.client
 
     port = free_port()
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-    process = subprocess.Popen([sys.executable, "dev.py", "run", "--processes", "2", f"127.0.0.1:{port}"],
-                               cwd=project_copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = dev_py_run(project_copy, "--processes", "2", f"127.0.0.1:{port}")
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}/healthz", process)
         running = [cmdline for _, cmdline in server_pids(project_copy)]
@@ -122,13 +131,7 @@ def test_dev_py_run_with_processes_serves_through_the_forwarder_and_stops_them_a
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        leftovers = server_pids(project_copy)
-        for pid, _ in leftovers:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        leftovers = kill_what_is_left(process, project_copy)
     assert not leftovers, leftovers
     text = output.decode(errors="replace")
     served_by = {line.split(" | ", 1)[0] for line in text.splitlines() if "/healthz?probe" in line}
