@@ -14,10 +14,21 @@ class HubConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_out
         from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
-        from hub import lifecycle, log_format, outbox, retention, signals
+        from channels.db import database_sync_to_async
+
+        from hub import counters, lifecycle, live_stats, log_format, metrics, outbox, retention, signals
+        from hub.live_topic import LiveStatsTopic
+        from hub.topics import register
 
         lifecycle.add_listener(outbox.OutboxListener())
         lifecycle.add_listener(log_format.SocketLogContext())
+        lifecycle.add_listener(counters.SocketCounter())
+        lifecycle.add_listener(metrics.MetricsListener())
+        metrics.install()
+        lifecycle.add_listener(live_stats.LiveStatsListener())
+        register("hub:*", LiveStatsTopic)  # hub:admin, the staff live view
+        counters.add_gauge("outbox_backlog", "Rows in the outbox table: pushes not yet published, or published and "
+                           "not yet tidied by the relay.", database_sync_to_async(outbox.backlog))
 
         user_logged_out.connect(signals.close_sockets_on_logout, dispatch_uid="hub.close_sockets_on_logout")
         user_model = get_user_model()

@@ -8,10 +8,9 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from hub import app_settings, connections, fanout, lifecycle, outbox, protocol
+from hub import app_settings, connections, counters, fanout, lifecycle, outbox, protocol
 from hub.errors import HubError, Internal, RateLimited, UnknownEvent
 from hub.guards import FloodWindow, FrameBudget, UserTurns, Watchdog
-from hub.push import encoded_push
 from hub.sessions import session_user
 from hub.subscriptions import Subscriptions
 from hub.topics import JoinedTopics
@@ -21,11 +20,8 @@ USER_TURNS = UserTurns()  # one per process: frames of one user in flight at onc
 
 
 class HubConsumer(AsyncWebsocketConsumer):
-    """One authenticated connection: the `conn` that topic handlers and lifecycle listeners see.
-
-    They read `user` and `conn_id` and may call `is_joined(topic)` and `send_push(...)`;
-    `subscriptions` (hub.subscriptions) is for the Topic base class, which tracks what it subscribed.
-    """
+    """One authenticated connection: the `conn` that topic handlers and lifecycle listeners see. They read `user`
+    and `conn_id` and may call `is_joined(topic)` and `send_push(...)`; `subscriptions` is for the Topic base class."""
 
     busy = layer_backlog = 0  # hub.fanout pushes straight to a socket only when both are 0: never out of order
 
@@ -41,6 +37,7 @@ class HubConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            counters.count("handshakes_refused", "unauthenticated")
             await self.close()  # before accept: the handshake is refused with HTTP 403
             return
         self.user, self.conn_id = user, uuid.uuid4().hex
@@ -124,6 +121,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         return topic in self.topics
 
     async def send_push(self, topic, event, payload):
+        counters.count("frames_out", counters.topic_label(topic), event)
         await self.send_frame(protocol.push(topic, event, payload))
 
     async def send_frame(self, message):
@@ -152,7 +150,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             logger.exception("on_push of %s failed", handler.topic)  # costs this one push, not the socket
             return
         if payload is not None:
-            await self.send_encoded(encoded_push(message, payload), droppable=message.get("droppable", False))
+            await fanout.send_queued(self, message, payload)
         if message.get("then_leave"):
             await self.topics.leave(message["topic"])
 

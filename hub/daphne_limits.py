@@ -10,11 +10,14 @@ imported first, by daphne's CLI and by runserver).
 
 import logging
 
-from hub import app_settings
+from hub import app_settings, counters, protocol
 from hub.protocol import CLOSE_GOING_AWAY, CLOSE_SLOW_CONSUMER, DROPPABLE_KEY
 
 logger = logging.getLogger(__name__)
 
+# Close codes counted by their number (hub.counters); any other code a client sends counts as "other".
+NAMED_CLOSE_CODES = frozenset(
+    [1000, 1001, 1005, 1006, 1008, 1009, 1011] + [value for name, value in vars(protocol).items() if name.startswith("CLOSE_")])
 # A push marked droppable (typing, presence diffs) is skipped once this share of HUB_MAX_BUFFERED
 # is waiting: a socket that is behind gets what matters first, and may yet catch up.
 DROPPABLE_SHARE = 0.5
@@ -56,6 +59,18 @@ def install():
 
     class HubWebSocketProtocol(ws_protocol.WebSocketProtocol):
         """daphne's protocol with a cap on unsent output, and no size limit on server frames."""
+
+        hub_opened = False
+
+        def onOpen(self):
+            self.hub_opened = True
+            super().onOpen()
+
+        def onClose(self, wasClean, code, reason):
+            if self.hub_opened:  # a refused handshake is counted where it was refused
+                counted = self.localCloseCode if self.closedByMe and self.localCloseCode else code
+                counters.count("closes", str(counted) if counted in NAMED_CLOSE_CODES else "other")
+            super().onClose(wasClean, code, reason)
 
         def handle_reply(self, message):
             if self.skips_droppable(message.get(DROPPABLE_KEY)):
@@ -105,6 +120,7 @@ def install():
             """
             logger.warning("closing slow consumer %s: over %d bytes unsent", self.client_addr,
                            self.factory.max_buffered)
+            counters.count("slow_consumer_closes")
             if self.state == self.STATE_OPEN:
                 self.sendCloseFrame(code=CLOSE_SLOW_CONSUMER, reasonUtf8=b"slow consumer", isReply=False)
             drop_connection(self.transport)

@@ -57,6 +57,7 @@ def main(args):
         env["REDIS_URL"] = embedded.url
     else:
         print(f"dev.py: using REDIS_URL={env['REDIS_URL']}", flush=True)
+    _empty_metrics_dir(env)
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     server = None
 
@@ -100,6 +101,19 @@ def main(args):
         if embedded is not None:
             embedded.stop()
             print("dev.py: embedded Redis stopped", flush=True)
+
+
+def _empty_metrics_dir(env):
+    """With HUB_METRICS on, start the metric files afresh (prometheus_client's rule: the directory is emptied
+    between runs of the whole server, never while one of its processes runs; hub/metrics.py)."""
+    if env.get("HUB_METRICS", "").strip().lower() not in ("1", "true", "yes", "on", "y", "ok"):
+        return
+    directory = env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(BASE_DIR / "var" / "metrics"))
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+    print(f"dev.py: metrics at /metrics, files in {directory} (emptied)", flush=True)
 
 
 def run_processes(n, address, env, daphnes):

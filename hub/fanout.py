@@ -27,6 +27,7 @@ import contextlib
 import functools
 import logging
 
+from hub import counters
 from hub.push import PUSH_TYPE, encoded_push
 from hub.topics import SharedPayload
 
@@ -107,6 +108,7 @@ def deliver(channel_name, queue, decode):
     if protocol.skips_droppable(message.get("droppable")) or not protocol.enforce_cap():
         return True
     prepared = _prepared(protocol, message, payload)
+    counters.count("frames_out", handler.topic.split(":", 1)[0], message["event"])
     try:
         if protocol._perMessageCompress is None and _send_now(protocol, prepared.payloadHybi):
             return True
@@ -114,6 +116,12 @@ def deliver(channel_name, queue, decode):
     except Exception:
         logger.debug("dropped a direct push for closing connection %s", consumer.conn_id, exc_info=True)
     return True
+
+
+async def send_queued(consumer, message, payload):
+    """Write a push that came through the socket's queue (the consumer's hub_push), counted like the short path's."""
+    counters.count("frames_out", message["topic"].split(":", 1)[0], message["event"])
+    await consumer.send_encoded(encoded_push(message, payload), droppable=message.get("droppable", False))
 
 
 def _prepared(protocol, message, payload):

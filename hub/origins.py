@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http.request import split_domain_port, validate_host
 
+from hub import counters
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -127,6 +129,7 @@ class OriginValidator:
             raise ValueError("OriginValidator only guards WebSocket connections")
         if origin_allowed(scope):
             return await self.application(scope, receive, send)
+        counters.count("handshakes_refused", "origin")
         logger.info(
             "WebSocket handshake refused: Origin %r on Host %r (scheme %s)",
             _header(scope.get("headers", []), b"origin"), _header(scope.get("headers", []), b"host"),

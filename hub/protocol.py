@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from hub import app_settings
+from hub import app_settings, counters
 from hub.errors import BadRequest, TooLarge
 from hub.users import user_dict
 
@@ -48,6 +48,7 @@ def parse_frame(text, max_length):
     The error's `topic` and `ref` attributes let the consumer address the failure reply
     even when the frame is only partly valid.
     """
+    counters.count("frames_in")
     if text is None:
         raise _bad("Binary frames are not supported; send JSON text.")
     if len(text) > max_length:
@@ -126,6 +127,7 @@ def _addressed(error, topic=HUB_TOPIC, ref=None):
 
 def hello(conn_id, user, heartbeat_s):
     """The first frame of every accepted socket."""
+    counters.count("frames_out", HUB_TOPIC, "hello")
     return push(HUB_TOPIC, "hello", {"protocol": PROTOCOL_VERSION, "conn": conn_id, "user": user_dict(user),
                                      "heartbeat": heartbeat_s, "server_time": now_iso()})
 
@@ -135,10 +137,13 @@ def push(topic, event, payload):
 
 
 def ok_reply(topic, ref, data):
+    counters.count("frames_out", counters.topic_label(topic), "reply")
     return {"topic": topic, "event": "reply", "ref": ref, "payload": {"ok": True, "data": data}}
 
 
 def error_reply(topic, ref, error):
+    counters.count("frames_out", counters.topic_label(topic), "reply")
+    counters.count("errors", error.code)
     return {"topic": topic, "event": "reply", "ref": ref, "payload": {"ok": False, "error": error.as_dict()}}
 
 

@@ -27,7 +27,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
-from hub import app_settings, outbox, protocol
+from hub import app_settings, counters, metrics, outbox, protocol
 from hub.redis import get_async_redis, get_sync_redis
 
 logger = logging.getLogger(__name__)
@@ -243,12 +243,15 @@ def _deliver_after_commit(parts):
 
     def publish_after_commit():
         global _redis_away_until
+        committed = time.monotonic()
         try:
-            if time.monotonic() < _redis_away_until:
+            if committed < _redis_away_until:
                 raise RedisAway(f"a PUBLISH failed less than {REDIS_AWAY_SECS} s ago")
             publish_pairs([pair for pairs, _ in parts for pair in _resolve(pairs)], outbox_entry=entry_id)
+            metrics.observe_push_latency(time.monotonic() - committed)
         except Exception as error:
             if not isinstance(error, RedisAway):
+                counters.count("redis_errors", "publish")
                 # redis-py retries a refused connection for seconds: while Redis is away, writes
                 # leave their pushes to the relay at once instead of each waiting that long.
                 _redis_away_until = time.monotonic() + REDIS_AWAY_SECS
@@ -298,6 +301,7 @@ def publish_pairs(pairs, *, outbox_entry=None):
                 await layer.group_send(group, message)
 
         async_to_sync(send_each)()
+        counters.count("pushes_published", n=len(pairs))
         if outbox_entry is not None:
             outbox.mark_published(get_sync_redis(), outbox_entry)
         return
@@ -312,6 +316,7 @@ def publish_pairs(pairs, *, outbox_entry=None):
         outbox.mark_published(pipe, outbox_entry)
     if len(pipe):
         pipe.execute()
+    counters.count("pushes_published", n=len(pairs))
 
 
 async def apublish(groups, message):
@@ -323,9 +328,11 @@ async def apublish(groups, message):
     if len(groups) == 1 or not _can_pipeline():
         for group in groups:
             await layer.group_send(group, message)
+        counters.count("pushes_published", n=len(groups))
         return
     data = layer.serialize(message)
     async with get_async_redis().pipeline(transaction=False) as pipe:
         for group in groups:
             pipe.publish(_pubsub_channel(group), data)
         await pipe.execute()
+    counters.count("pushes_published", n=len(groups))

@@ -1,5 +1,6 @@
 """Django settings: everything comes from the environment, with safe working defaults."""
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -300,6 +301,25 @@ def _env_days(name, default):
 
 HUB_NOTIFICATION_RETENTION_DAYS = _env_days("HUB_NOTIFICATION_RETENTION_DAYS", 90)
 HUB_DELETED_BODY_RETENTION_DAYS = _env_days("HUB_DELETED_BODY_RETENTION_DAYS", 30)
+
+# Prometheus metrics at /metrics (hub/metrics.py), off unless HUB_METRICS=1; readable from the
+# HUB_METRICS_ALLOW addresses or networks, or by anyone sending `Authorization: Bearer <HUB_METRICS_TOKEN>`.
+HUB_METRICS = env.bool("HUB_METRICS", default=False)
+HUB_METRICS_ALLOW = env.list("HUB_METRICS_ALLOW", default=["127.0.0.1", "::1"])
+HUB_METRICS_TOKEN = env.str("HUB_METRICS_TOKEN", default="")
+for _network in HUB_METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"HUB_METRICS_ALLOW: {_network!r} is not an address or network (10.0.0.0/8)")
+if HUB_METRICS_TOKEN and len(HUB_METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("HUB_METRICS_TOKEN must be at least 16 characters (python3 -c 'import secrets; "
+                               "print(secrets.token_urlsafe())')")
+if HUB_METRICS:
+    # Every server process of the machine writes its numbers here and a scrape sums them (prometheus_client's
+    # multiprocess mode, read when prometheus_client is first imported: so here, before any app imports it).
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 # One line per event; LOG_FORMAT=json for JSON lines. Lines logged while serving a socket name its
 # connection and user id (hub/log_format.py).

@@ -13,7 +13,9 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
+    path("admin/hub/", admin.site.admin_view(views.live_view), name="hub_live_view"),  # staff only, as the admin
     path("admin/", admin.site.urls),
     path("chat/", include("chat.urls")),
     path("notifications/", include("notifications.urls")),

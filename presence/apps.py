@@ -8,15 +8,17 @@ class PresenceConfig(AppConfig):
     name = "presence"
 
     def ready(self):
-        from hub import lifecycle, retention
+        from hub import counters, lifecycle, retention
         from hub.topics import register
         from presence.listener import PresenceListener
-        from presence.services import user_forget
+        from presence.services import online_count, user_forget
         from presence.topics import PresenceTopic
 
         register("presence", PresenceTopic)
         lifecycle.add_listener(PresenceListener())
         retention.on_user_deleted("presence", user_forget)
+        counters.add_gauge("presence_online_users", "Users present on the site now (every server process).",
+                           online_count)
 
         from hub import ui
 

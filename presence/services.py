@@ -461,3 +461,9 @@ async def sweep_once(*, lock_ms, token=_PROCESS_TOKEN):
         if expired < app_settings.SWEEP_BATCH:
             break
     return swept
+
+
+async def online_count():
+    """How many users are present on the site now (every server process), as the site set's join reports it."""
+    count, _ = await store.size(SITE_SET, list_max=hub_settings.PRESENCE_LIST_MAX)
+    return count

@@ -51,6 +51,15 @@ ERROR_CODES = ("bad_request", "unknown_topic", "unknown_event", "not_joined", "f
                "rate_limited", "too_large", "internal")
 ERROR = {"code": OneOf(*ERROR_CODES), "message": str, "retry_after?": NUMBER}
 
+PROCESS_STATS = {"id": str, "host": str, "pid": int, "started_at": ISO, "at": ISO, "sockets": int,
+                 "per_second": {"frames_in": NUMBER, "frames_out": NUMBER, "pushes_published": NUMBER},
+                 "last_minute": {"errors": ANY_OBJECT, "closes": ANY_OBJECT}}
+LIVE_STATS = {"at": ISO, "gauges": [{"name": str, "help": str, "value": Nullable(NUMBER)}],
+              "processes": [PROCESS_STATS],
+              "totals": {"sockets": int, "per_second": {"frames_in": NUMBER, "frames_out": NUMBER,
+                                                         "pushes_published": NUMBER},
+                         "last_minute": {"errors": ANY_OBJECT, "closes": ANY_OBJECT}}}
+
 # (topic pattern, event) -> payload shape of the server's pushes.
 PUSHES = {
     ("hub", "hello"): {"protocol": OneOf(1), "conn": str, "user": USER, "heartbeat": int, "server_time": ISO},
@@ -71,6 +80,8 @@ PUSHES = {
     ("room:*", "read"): {"user": USER, "up_to": int},
     ("room:*", "presence"): DIFF,
     ("room:*", "removed"): {"room": str},
+    ("hub:*", "stats"): LIVE_STATS,
+    ("hub:*", "removed"): {"reason": OneOf("forbidden")},
 }
 
 # (topic pattern, client event) -> the `data` of a successful reply. `leave` is {} everywhere.
@@ -101,6 +112,7 @@ REPLIES = {
     ("room:*", "edit"): {"message": MESSAGE},
     ("room:*", "delete"): {"message": MESSAGE},
     ("room:*", "remove"): {"username": str},
+    ("hub:*", "join"): LIVE_STATS,
 }
 TOPIC_PATTERNS = {pattern for pattern, _ in (*PUSHES, *REPLIES)}
 

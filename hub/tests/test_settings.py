@@ -156,3 +156,21 @@ def test_the_deploy_check_passes_with_a_production_environment():
     plain = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert plain.returncode != 0 and "security.W008" in plain.stderr + plain.stdout
+
+
+@pytest.mark.parametrize("variable, value, named", [
+    ("HUB_METRICS_ALLOW", "127.0.0.1,everyone", "HUB_METRICS_ALLOW"),
+    ("HUB_METRICS_TOKEN", "short", "HUB_METRICS_TOKEN"),
+])
+def test_bad_metrics_settings_stop_startup(variable, value, named):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, **{variable: value})
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and named in result.stderr
+
+
+def test_metrics_on_point_prometheus_at_a_directory_of_the_project(tmp_path):
+    show = "__import__('os').environ['PROMETHEUS_MULTIPROC_DIR']"
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_METRICS="1", show=show)
+    assert result.returncode == 0 and result.stdout.strip() == str(ROOT / "var" / "metrics")
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_METRICS="1", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "m"),
+                           show=show)
+    assert result.returncode == 0 and result.stdout.strip() == str(tmp_path / "m") and (tmp_path / "m").is_dir()
