@@ -96,7 +96,8 @@ async def run_design(design, args):
     rates = [args.rate * FIND_MAX_STEP ** i for i in range(FIND_MAX_TRIALS)] if args.find_max else [args.rate]
     results = []
     receivers = ProcessReceivers(args.client_processes) if args.client_processes > 1 else LocalReceivers()
-    stack = CeilingStack() if design == "ceiling" else Stack(redis_url=args.redis_url, env=env, **stack_args)
+    stack = CeilingStack() if design == "ceiling" else Stack(redis_url=args.redis_url, env=env, **stack_args,
+                                                             layer_shards=0 if design == "stock" else args.layer_shards)
     with stack:
         sender, targets, servers = await _open_sender_and_targets(stack, design, n, args)
         await receivers.open(targets, design in BARE, args.timeout)

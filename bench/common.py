@@ -30,6 +30,9 @@ def add_common_arguments(parser):
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""),
                         help="use this Redis instead of starting the embedded one")
     parser.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
+    parser.add_argument("--layer-shards", type=int, default=0, choices=range(0, 5), metavar="K",
+                        help="Hub's channel layer on K more embedded Redis servers (HUB_LAYER_REDIS_URLS; 0: on the "
+                             "main one); the report then gives each Redis server's CPU")
 
 
 # Traced (--tracemalloc) on a busy machine, daphne's imports alone took over 30 s.
@@ -43,10 +46,13 @@ class Stack:
     under var/bench/, then one daphne process on a free port.
     """
 
-    def __init__(self, *, app="hub.asgi:application", settings="hub.settings", redis_url="", env=None):
+    def __init__(self, *, app="hub.asgi:application", settings="hub.settings", redis_url="", env=None,
+                 layer_shards=0):
         self.app = app
         self.settings = settings
         self.redis_url = redis_url
+        self.layer_shards = layer_shards
+        self.shards = []  # the embedded Redis servers of the layer's shards
         self.extra_env = env or {}
         self.port = free_port()
         self.embedded = None
@@ -80,6 +86,10 @@ class Stack:
 
             self.embedded = EmbeddedRedis(runtime_dir(ROOT, f"bench-redis-{os.getpid()}")).start()
             self.redis_url = self.embedded.url
+        for n in range(self.layer_shards):
+            from hub.embedded_redis import EmbeddedRedis, runtime_dir
+
+            self.shards.append(EmbeddedRedis(runtime_dir(ROOT, f"bench-shard{n}-{os.getpid()}")).start())
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": self.settings,
@@ -95,12 +105,14 @@ class Stack:
             "HUB_DRAIN_SECONDS": "0",  # each stack stops at once between runs
             # Bench clients send no heartbeats while they wait for thousands of others to join.
             "HUB_PRESENCE_TTL": "600",
+            **({"HUB_LAYER_REDIS_URLS": ",".join(shard.url for shard in self.shards)} if self.shards else {}),
             **self.extra_env,
         }
         uses_hub = self.settings == "hub.settings"
         if uses_hub:  # this process writes users and sessions into the stack's database
             os.environ.update({k: self.env[k] for k in ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY",
-                                                         "DATABASE_URL", "REDIS_URL", "EMAIL_BACKEND")})
+                                                         "DATABASE_URL", "REDIS_URL", "EMAIL_BACKEND",
+                                                         "HUB_LAYER_REDIS_URLS") if k in self.env})
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
         self.process, self.log = self._daphne(self.port)
         if uses_hub:
@@ -148,6 +160,20 @@ class Stack:
             fields = stat.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
+    def redis_cpu_seconds(self):
+        """{"main": s, "shard0": s, ...}: CPU time (user + system) each Redis server of the stack has used so far."""
+        import redis
+
+        found = {}
+        for name, url in [("main", self.redis_url), *((f"shard{n}", s.url) for n, s in enumerate(self.shards))]:
+            client = redis.Redis.from_url(url)
+            try:
+                info = client.info("cpu")
+            finally:
+                client.close()
+            found[name] = float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+        return found
+
     def stop(self):
         for peer in self.peers:
             peer.stop()
@@ -157,9 +183,10 @@ class Stack:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        if self.embedded:
-            self.embedded.stop()
-            shutil.rmtree(self.embedded.directory, ignore_errors=True)
+        for embedded in [self.embedded, *self.shards]:
+            if embedded:
+                embedded.stop()
+                shutil.rmtree(embedded.directory, ignore_errors=True)
 
     def __enter__(self):
         return self.start()

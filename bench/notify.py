@@ -34,7 +34,7 @@ def _sequential_push_each(pushes, *, on_commit=True):
 async def main(args):
     n = max(1, min(args.users, MAX_USERS))
     rounds = max(1, min(args.rounds, 50))
-    with Stack(redis_url=args.redis_url) as stack:
+    with Stack(redis_url=args.redis_url, layer_shards=args.layer_shards) as stack:
         sessions = make_sessions(n, prefix="note")
         sockets = [ws for ws, _ in await open_sockets(stack, [cookie for _, _, cookie in sessions])]
         await asyncio.gather(*(request(ws, "notifications", "join") for ws in sockets))
@@ -62,18 +62,23 @@ async def main(args):
 
             waiters = [asyncio.create_task(wait_one(ws)) for ws in sockets]
             await asyncio.sleep(0)
+            redis_before = stack.redis_cpu_seconds()
             started = time.perf_counter()
             notifications.notify(users, verb)  # autocommit: the push is sent before it returns
             returned = time.perf_counter()
             await asyncio.gather(*waiters)
+            redis_cpu = {name: seconds - redis_before[name] for name, seconds in stack.redis_cpu_seconds().items()}
             results.append((returned - started, max(arrivals) - returned,
-                            percentile([a - returned for a in arrivals], 0.5), max(arrivals) - started))
+                            percentile([a - returned for a in arrivals], 0.5), max(arrivals) - started, redis_cpu))
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    print(f"notify: one notify() to {n} online users, {rounds} rounds, {args.push} pushes")
-    for i, (call, last, median, total) in enumerate(results):
+    print(f"notify: one notify() to {n} online users, {rounds} rounds, {args.push} pushes, "
+          f"layer on {args.layer_shards or 'the main'} Redis{' shards' if args.layer_shards else ''}")
+    for i, (call, last, median, total, redis_cpu) in enumerate(results):
         print(f"  round {i}: notify() took {call * 1000:.0f} ms; after it returned: median socket "
               f"{max(median, 0) * 1000:.0f} ms, last socket {last * 1000:.0f} ms; call to last socket "
-              f"{total * 1000:.0f} ms")
+              f"{total * 1000:.0f} ms; Redis CPU ms " + ", ".join(f"{k} {v * 1000:.0f}" for k, v in redis_cpu.items()))
     call, last, _, total = (percentile([r[k] for r in results], 0.5) * 1000 for k in range(4))
     print(f"  median over rounds: notify() {call:.0f} ms, last socket {last:.0f} ms after it returned, "
           f"{total:.0f} ms after it was called")
+    cpu_by_server = {name: percentile([r[4][name] for r in results], 0.5) * 1000 for name in results[0][4]}
+    print("  median Redis CPU per round: " + ", ".join(f"{k} {v:.1f} ms" for k, v in cpu_by_server.items()))

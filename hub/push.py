@@ -24,11 +24,12 @@ from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.utils import _consistent_hash
 from django.conf import settings
 from django.db import transaction
 
 from hub import app_settings, counters, metrics, outbox, protocol
-from hub.redis import get_async_redis, get_sync_redis
+from hub.redis import get_async_layer_redis, get_sync_layer_redis, get_sync_redis
 
 logger = logging.getLogger(__name__)
 
@@ -278,8 +279,21 @@ def _pubsub_channel(group):
 
 
 def _can_pipeline():
-    config = settings.CHANNEL_LAYERS["default"]
-    return config["BACKEND"].endswith("RedisPubSubChannelLayer") and len(config["CONFIG"]["hosts"]) == 1
+    return settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("RedisPubSubChannelLayer")
+
+
+def _shard(channel):
+    """The layer shard a Redis channel lives on, as channels-redis picks it (HUB_LAYER_REDIS_URLS; 0 without)."""
+    return _consistent_hash(channel, len(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]))
+
+
+def _by_shard(groups):
+    """{shard index: [Redis channel, ...]} of the groups."""
+    found = {}
+    for group in groups:
+        channel = _pubsub_channel(group)
+        found.setdefault(_shard(channel), []).append(channel)
+    return found
 
 
 def publish(groups, message):
@@ -288,9 +302,11 @@ def publish(groups, message):
 
 
 def publish_pairs(pairs, *, outbox_entry=None):
-    """Send each `(group, message)`, from sync code, in one pipelined round trip where the layer allows.
+    """Send each `(group, message)`, from sync code, in one pipelined round trip per layer shard.
 
-    `outbox_entry`: the outbox row these pushes were stored in, marked published in the same round trip.
+    `outbox_entry`: the outbox row these pushes were stored in, marked published in the main
+    Redis: in the same round trip when the layer has one host (the main Redis), after the
+    PUBLISHes otherwise.
     """
     if not pairs and outbox_entry is None:
         return
@@ -305,22 +321,29 @@ def publish_pairs(pairs, *, outbox_entry=None):
         if outbox_entry is not None:
             outbox.mark_published(get_sync_redis(), outbox_entry)
         return
-    pipe = get_sync_redis().pipeline(transaction=False)
-    encoded = {}
-    for group, message in pairs:
+    encoded, shards = {}, {}
+    for group, message in pairs:  # a group may come twice, with different messages: each pair is sent
         data = encoded.get(id(message))
         if data is None:
             data = encoded[id(message)] = layer.serialize(message)
-        pipe.publish(_pubsub_channel(group), data)
-    if outbox_entry is not None:
-        outbox.mark_published(pipe, outbox_entry)
-    if len(pipe):
+        channel = _pubsub_channel(group)
+        shards.setdefault(_shard(channel), []).append((channel, data))
+    marked = False
+    for index, publishes in shards.items():
+        pipe = get_sync_layer_redis(index).pipeline(transaction=False)
+        for channel, data in publishes:
+            pipe.publish(channel, data)
+        if outbox_entry is not None and not settings.HUB_LAYER_REDIS_URLS:
+            outbox.mark_published(pipe, outbox_entry)
+            marked = True
         pipe.execute()
+    if outbox_entry is not None and not marked:
+        outbox.mark_published(get_sync_redis(), outbox_entry)
     counters.count("pushes_published", n=len(pairs))
 
 
 async def apublish(groups, message):
-    """Send one layer message to many groups from async code, in one pipelined round trip."""
+    """Send one layer message to many groups from async code, in one pipelined round trip per layer shard."""
     groups = list(dict.fromkeys(groups))
     if not groups:
         return
@@ -331,8 +354,9 @@ async def apublish(groups, message):
         counters.count("pushes_published", n=len(groups))
         return
     data = layer.serialize(message)
-    async with get_async_redis().pipeline(transaction=False) as pipe:
-        for group in groups:
-            pipe.publish(_pubsub_channel(group), data)
-        await pipe.execute()
+    for index, channels in _by_shard(groups).items():
+        async with get_async_layer_redis(index).pipeline(transaction=False) as pipe:
+            for channel in channels:
+                pipe.publish(channel, data)
+            await pipe.execute()
     counters.count("pushes_published", n=len(groups))

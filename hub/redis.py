@@ -19,6 +19,8 @@ MAX_CONNECTIONS = 64
 POOL_WAIT_SECS = 20
 _async_clients = weakref.WeakKeyDictionary()
 _sync_client = None
+_shard_async_clients = weakref.WeakKeyDictionary()  # loop -> {shard index: client}
+_shard_sync_clients = {}
 _GLOB_SPECIAL = re.compile(r"[*?\[\]\\]")
 
 
@@ -78,8 +80,38 @@ def get_sync_redis():
     return _sync_client
 
 
+def _shard_pool(pool_class, index):
+    return pool_class.from_url(settings.HUB_LAYER_REDIS_URLS[index], max_connections=MAX_CONNECTIONS,
+                               timeout=POOL_WAIT_SECS, socket_timeout=30, socket_connect_timeout=5,
+                               health_check_interval=30)
+
+
+def get_async_layer_redis(index):
+    """The async client of the channel layer's shard `index` (HUB_LAYER_REDIS_URLS); without shards, the main one."""
+    if not settings.HUB_LAYER_REDIS_URLS:
+        return get_async_redis()
+    clients = _shard_async_clients.setdefault(asyncio.get_running_loop(), {})
+    client = clients.get(index)
+    if client is None:
+        client = clients[index] = aioredis.Redis(connection_pool=_shard_pool(aioredis.BlockingConnectionPool, index))
+    return client
+
+
+def get_sync_layer_redis(index):
+    """The sync client of the channel layer's shard `index`; without shards, the main one."""
+    if not settings.HUB_LAYER_REDIS_URLS:
+        return get_sync_redis()
+    client = _shard_sync_clients.get(index)
+    if client is None:
+        client = _shard_sync_clients[index] = redis.Redis(connection_pool=_shard_pool(redis.BlockingConnectionPool,
+                                                                                      index))
+    return client
+
+
 def reset_clients():
     """Forget cached clients (tests that point REDIS_URL elsewhere)."""
     global _sync_client
     _async_clients.clear()
     _sync_client = None
+    _shard_async_clients.clear()
+    _shard_sync_clients.clear()

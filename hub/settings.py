@@ -125,6 +125,17 @@ HUB_REDIS_PREFIX = env.str("HUB_REDIS_PREFIX", default="hub")
 HUB_CHANNEL_LAYER = env.str("HUB_CHANNEL_LAYER", default="pubsub")
 if HUB_CHANNEL_LAYER not in ("pubsub", "core"):
     raise ImproperlyConfigured(f"HUB_CHANNEL_LAYER must be pubsub or core, not {HUB_CHANNEL_LAYER!r}")
+# The channel layer spread over several Redis servers (channels-redis puts each group on one of them by
+# a hash of its name), so fan-out bandwidth grows with servers; unset: the layer uses REDIS_URL's.
+HUB_LAYER_REDIS_URLS = env.list("HUB_LAYER_REDIS_URLS", default=[])
+for _url in HUB_LAYER_REDIS_URLS:
+    if not re.match(r"^(rediss?|unix)://", _url):
+        raise ImproperlyConfigured(f"HUB_LAYER_REDIS_URLS: {_url!r} is not a redis://, rediss:// or unix:// URL")
+if HUB_LAYER_REDIS_URLS and REDIS_SENTINELS:
+    raise ImproperlyConfigured("HUB_LAYER_REDIS_URLS and REDIS_SENTINELS do not go together: the layer's shards "
+                               "would not follow a failover")
+if HUB_LAYER_REDIS_URLS and HUB_CHANNEL_LAYER != "pubsub":
+    raise ImproperlyConfigured("HUB_LAYER_REDIS_URLS needs the pub/sub layer (HUB_CHANNEL_LAYER=pubsub)")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": (
@@ -134,7 +145,8 @@ CHANNEL_LAYERS = {
         ),
         "CONFIG": {
             # redis-py 8 defaults to a 5 s socket timeout; channels-redis blocks 5 s on reads.
-            "hosts": [redis_topology.layer_host(socket_timeout=30)],
+            "hosts": [{"address": url, "socket_timeout": 30} for url in HUB_LAYER_REDIS_URLS]
+            or [redis_topology.layer_host(socket_timeout=30)],
             "prefix": f"{HUB_REDIS_PREFIX}.layer",
         },
     }

@@ -16,7 +16,8 @@ from redis.exceptions import NoScriptError
 from hub.redis import get_async_redis, get_sync_redis, key
 from presence import app_settings
 
-# Keys (all under HUB_REDIS_PREFIX, see docs/architecture.md):
+PREFIX_PART = "{p}"
+# Keys (all under HUB_REDIS_PREFIX and the hash tag "{p}", written p: below; see docs/architecture.md):
 #   p:exp              zset  conn -> expiry (unix seconds, Redis's clock)
 #   p:cuid             hash  conn -> user id
 #   p:csets:<conn>     set   presence-set names the connection is tracked in
@@ -309,7 +310,9 @@ class Change:
 
 
 def _prefix():
-    return key("p")
+    # "{p}" is a Redis Cluster hash tag: every presence key (the scripts build them from this prefix)
+    # hashes to the same slot, so each script's keys live on one node and a cluster runs them.
+    return key(PREFIX_PART)
 
 
 def _decode(value):

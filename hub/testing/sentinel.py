@@ -7,56 +7,26 @@ failover can happen at once; `setup.kill_primary()` SIGKILLs the primary and
 `setup.wait_for_failover()` returns the promoted replica's address once the Sentinels name it.
 """
 
-import signal
-import subprocess
 import time
-from pathlib import Path
 
-from hub.embedded_redis import find_server_binary
-from hub.testing.servers import free_port
+from hub.testing.redis_servers import ServerGroup, command, free_port
 
+__all__ = ["MASTER_NAME", "SentinelSetup", "command"]
 MASTER_NAME = "hubprimary"
 DOWN_AFTER_MS = 1000
 FAILOVER_TIMEOUT_MS = 5000
 
 
-def command(port, *args, timeout_s=2.0):
-    """One command to the server on `port`; the reply as redis-py parses it (INFO: a dict)."""
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-                         decode_responses=True)
-    try:
-        return client.execute_command(*args)
-    finally:
-        client.close()
-
-
-class SentinelSetup:
+class SentinelSetup(ServerGroup):
     def __init__(self, directory):
-        self.binary, reason = find_server_binary()
-        if self.binary is None:
-            raise RuntimeError(reason)
-        self.directory = Path(directory)
+        super().__init__(directory)
         self.primary_port, self.replica_port = free_port(), free_port()
         self.sentinel_ports = [free_port() for _ in range(3)]
-        self.processes = {}
 
     @property
     def sentinels(self):
         """The REDIS_SENTINELS value for these Sentinels."""
         return ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
-
-    def _start(self, name, args):
-        work = self.directory / name
-        work.mkdir(parents=True, exist_ok=True)
-        log = open(work / "log", "w")
-        self.processes[name] = (subprocess.Popen([self.binary, *args], cwd=work, stdout=log, stderr=subprocess.STDOUT),
-                                log)
-
-    def _server(self, name, port, *extra):
-        self._start(name, ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                           "--dir", str(self.directory / name), *extra])
 
     def start(self, timeout_s=30):
         deadline = time.monotonic() + timeout_s
@@ -89,9 +59,7 @@ class SentinelSetup:
         return host, int(port)
 
     def kill_primary(self):
-        process, _ = self.processes["primary"]
-        process.send_signal(signal.SIGKILL)
-        process.wait(10)
+        self.kill("primary")
 
     def wait_for_failover(self, timeout_s=60):
         """The address every Sentinel names once the replica took over (after kill_primary)."""
@@ -101,40 +69,6 @@ class SentinelSetup:
                     and command(self.replica_port, "INFO", "replication").get("role") == "master", deadline,
                     "the Sentinels promoted the replica")
         return promoted
-
-    def stop(self):
-        for process, log in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process, log in self.processes.values():
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
-
-    def _until(self, condition, deadline, what):
-        last = None
-        while time.monotonic() < deadline:
-            try:
-                if condition():
-                    return
-            except Exception as error:  # not up yet
-                last = error
-            time.sleep(0.1)
-        logs = {name: (self.directory / name / "log").read_text()[-2000:] for name in self.processes
-                if (self.directory / name / "log").exists()}
-        raise TimeoutError(f"waited in vain until {what} (last error: {last!r}); logs: {logs}")
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def _pairs(flat):

@@ -158,12 +158,16 @@ def test_the_deploy_check_passes_with_a_production_environment():
     assert plain.returncode != 0 and "security.W008" in plain.stderr + plain.stdout
 
 
-@pytest.mark.parametrize("variable, value, named", [
-    ("HUB_METRICS_ALLOW", "127.0.0.1,everyone", "HUB_METRICS_ALLOW"),
-    ("HUB_METRICS_TOKEN", "short", "HUB_METRICS_TOKEN"),
+@pytest.mark.parametrize("env, named", [
+    ({"HUB_METRICS_ALLOW": "127.0.0.1,everyone"}, "HUB_METRICS_ALLOW"),
+    ({"HUB_METRICS_TOKEN": "short"}, "HUB_METRICS_TOKEN"),
+    ({"HUB_LAYER_REDIS_URLS": "redis://127.0.0.1:6380/0,127.0.0.1:6381"}, "HUB_LAYER_REDIS_URLS"),
+    ({"HUB_LAYER_REDIS_URLS": "redis://127.0.0.1:6380/0", "HUB_CHANNEL_LAYER": "core"}, "HUB_LAYER_REDIS_URLS"),
+    ({"HUB_LAYER_REDIS_URLS": "redis://127.0.0.1:6380/0", "REDIS_SENTINELS": "127.0.0.1:26379",
+      "REDIS_SENTINEL_MASTER": "m"}, "HUB_LAYER_REDIS_URLS"),
 ])
-def test_bad_metrics_settings_stop_startup(variable, value, named):
-    result = load_settings(DJANGO_SECRET_KEY="k" * 50, **{variable: value})
+def test_bad_metrics_and_shard_settings_stop_startup(env, named):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, **env)
     assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and named in result.stderr
 
 

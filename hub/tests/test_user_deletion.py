@@ -21,11 +21,11 @@ def redis_traces(user_id, conn_ids):
     hash fields and values that are their id, set members that are their sockets."""
     redis, uid, conns = get_sync_redis(), str(user_id), set(conn_ids)
     p = re.escape(settings.HUB_REDIS_PREFIX)
-    named = re.compile(rf"{p}:(sockets:{uid}|rate:[^:]+:{uid}|p:s:.+:u:{uid}|typing:\d+:{uid}:\d+)")
+    named = re.compile(rf"{p}:(sockets:{uid}|rate:[^:]+:{uid}|\{{p\}}:s:.+:u:{uid}|typing:\d+:{uid}:\d+)")
     found = []
     for raw in redis.scan_iter(match=f"{settings.HUB_REDIS_PREFIX}*"):
         name = raw.decode()
-        if name == key("p", "gone", user_id):
+        if name == key("{p}", "gone", user_id):
             continue  # the tombstone that refuses them for an hour (docs/architecture.md)
         if named.fullmatch(name) or any(conn in name for conn in conns):
             found.append(name)
@@ -61,8 +61,8 @@ async def busy_user(amake_user, amake_room, connect):
     conns = [earlier.hello["payload"]["conn"], comm.hello["payload"]["conn"]]
     traces = redis_traces(bob.pk, conns)
     for expected in (key("sockets", bob.pk), key("rate", "chat-send", bob.pk), key("rate", "chat-open", bob.pk),
-                     key("p", "s", "room:lounge", "u", bob.pk), f"{key('p', 'user')}[{bob.pk}]",
-                     f"{key('p', 'lastseen')}[{bob.pk}]", f"{key('p', 's', 'presence', 'status')}[{bob.pk}]"):
+                     key("{p}", "s", "room:lounge", "u", bob.pk), f"{key('{p}', 'user')}[{bob.pk}]",
+                     f"{key('{p}', 'lastseen')}[{bob.pk}]", f"{key('{p}', 's', 'presence', 'status')}[{bob.pk}]"):
         assert expected in traces, (expected, traces)
     assert any(name.startswith(key("typing")) for name in traces), traces
     return alice, bob, watcher, comm, conns

@@ -134,14 +134,14 @@ async def test_purging_a_user_forgets_them_and_keeps_them_out_for_a_while():
     assert sorted(kinds(changes)) == [("presence", 1, "leave", "offline"), ("room:x", 1, "leave", "offline")]
     assert all(c.user == ALICE for c in changes)
     redis = get_async_redis()
-    assert await redis.hget(key("p", "user"), 1) is None and await redis.hget(key("p", "lastseen"), 1) is None
-    assert await redis.hgetall(key("p", "s", "room:x", "meta")) == {}
-    assert await redis.hkeys(key("p", "cuid")) == [b"b1"]
+    assert await redis.hget(key("{p}", "user"), 1) is None and await redis.hget(key("{p}", "lastseen"), 1) is None
+    assert await redis.hgetall(key("{p}", "s", "room:x", "meta")) == {}
+    assert await redis.hkeys(key("{p}", "cuid")) == [b"b1"]
     assert [u["id"] for u in await store.list_set("presence")] == [2]
     # A socket of theirs still open (its close on the way) cannot bring them back.
     assert await store.track("presence", "a3", user=ALICE, status="online", ttl_s=60) == []
     await store.remember_last_seen([1, 2], "2030-01-02T00:00:00Z")
     assert await store.last_seen([1, 2]) == {2: "2030-01-02T00:00:00Z"}
-    assert await redis.hget(key("p", "user"), 1) is None and await store.list_set("room:x") == []
-    assert 0 < await redis.ttl(key("p", "gone", 1)) <= 60
+    assert await redis.hget(key("{p}", "user"), 1) is None and await store.list_set("room:x") == []
+    assert 0 < await redis.ttl(key("{p}", "gone", 1)) <= 60
     assert store.purge_user(1, block_s=60) == []  # again: nothing more to do

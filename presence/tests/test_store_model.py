@@ -111,10 +111,10 @@ async def apply_to_store(op):
 async def traces_of(uid):
     """What Redis holds of a user: their USER record, last seen, and entries in any set."""
     redis = get_async_redis()
-    found = [name for name in ("user", "lastseen") if await redis.hexists(key("p", name), uid)]
-    found += [k.decode() async for k in redis.scan_iter(match=key("p", "s", "*", "u", uid))]
+    found = [name for name in ("user", "lastseen") if await redis.hexists(key("{p}", name), uid)]
+    found += [k.decode() async for k in redis.scan_iter(match=key("{p}", "s", "*", "u", uid))]
     for set_name in SETS:
-        if await redis.hexists(key("p", "s", set_name, "status"), uid):
+        if await redis.hexists(key("{p}", "s", set_name, "status"), uid):
             found.append(f"{set_name} status")
     return found
 
