@@ -15,6 +15,8 @@ import threading
 
 _counts = collections.Counter()
 _lock = threading.Lock()
+# Counted by the event loop's thread alone (the fan-out's short path, once per socket per push): no lock.
+_loop_counts = collections.Counter()
 _gauges = {}  # name -> (help, async read())
 _open = set()  # connection ids of the sockets this process serves now (changed on the event loop only)
 
@@ -37,10 +39,19 @@ def topic_label(topic):
     return topic.split(":", 1)[0]
 
 
+def count_on_loop(key):
+    """count(*key) for code that runs only on the event loop's thread, with the key tuple made once (hub.fanout)."""
+    _loop_counts[key] += 1
+
+
 def snapshot():
     """{key tuple: count} of everything counted since the process started."""
+    on_loop = dict(_loop_counts)  # one C-level copy under the GIL: safe while the loop counts on
     with _lock:
-        return dict(_counts)
+        found = dict(_counts)
+    for key, value in on_loop.items():
+        found[key] = found.get(key, 0) + value
+    return found
 
 
 def open_sockets():

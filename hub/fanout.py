@@ -33,6 +33,7 @@ from hub.topics import SharedPayload
 
 logger = logging.getLogger(__name__)
 PREPARED_KEY = "hub.prepared_frames"  # id(payload) -> (payload, PreparedMessage) of shared payloads
+COUNT_KEY = "hub.count_key"  # the message's hub.counters key, made once per process
 _sockets = {}  # channel name -> consumer, for sockets daphne serves
 
 
@@ -108,7 +109,10 @@ def deliver(channel_name, queue, decode):
     if protocol.skips_droppable(message.get("droppable")) or not protocol.enforce_cap():
         return True
     prepared = _prepared(protocol, message, payload)
-    counters.count("frames_out", handler.topic.split(":", 1)[0], message["event"])
+    key = message.get(COUNT_KEY)
+    if key is None:
+        key = message[COUNT_KEY] = ("frames_out", handler.topic.split(":", 1)[0], message["event"])
+    counters.count_on_loop(key)
     try:
         if protocol._perMessageCompress is None and _send_now(protocol, prepared.payloadHybi):
             return True
