@@ -15,8 +15,9 @@ import threading
 
 _counts = collections.Counter()
 _lock = threading.Lock()
-# Counted by the event loop's thread alone (the fan-out's short path, once per socket per push): no lock.
-_loop_counts = collections.Counter()
+# Counted by the event loop's thread alone, with no lock and no call: hub.fanout adds 1 to its key once per socket
+# per push (`loop_counts[key] += 1`, the key made once per message). Never replaced, so importers may hold it.
+loop_counts = collections.Counter()
 _gauges = {}  # name -> (help, async read())
 _open = set()  # connection ids of the sockets this process serves now (changed on the event loop only)
 
@@ -39,14 +40,9 @@ def topic_label(topic):
     return topic.split(":", 1)[0]
 
 
-def count_on_loop(key):
-    """count(*key) for code that runs only on the event loop's thread, with the key tuple made once (hub.fanout)."""
-    _loop_counts[key] += 1
-
-
 def snapshot():
     """{key tuple: count} of everything counted since the process started."""
-    on_loop = dict(_loop_counts)  # one C-level copy under the GIL: safe while the loop counts on
+    on_loop = dict(loop_counts)  # one C-level copy under the GIL: safe while the loop counts on
     with _lock:
         found = dict(_counts)
     for key, value in on_loop.items():

@@ -77,7 +77,8 @@ def _ping(sock_path, timeout_s=0.5):
         return False
 
 
-def _pid_alive(pid):
+def pid_alive(pid):
+    """Whether a process with this pid exists (one of another user counts too)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -128,7 +129,7 @@ class EmbeddedRedis:
                 pid = int(self.pid_path.read_text().strip() or 0)
             except ValueError:
                 pid = 0
-        if pid and _pid_alive(pid) and _is_server_process(pid):
+        if pid and pid_alive(pid) and _is_server_process(pid):
             if _ping(self.socket_path):
                 raise RuntimeError(
                     f"another process is already running the embedded Redis in {self.directory} "
@@ -136,7 +137,7 @@ class EmbeddedRedis:
                 )
             os.kill(pid, signal.SIGTERM)  # a hung leftover of ours
             deadline = time.monotonic() + 3
-            while _pid_alive(pid) and time.monotonic() < deadline:
+            while pid_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.02)
         self.pid_path.unlink(missing_ok=True)
         self.socket_path.unlink(missing_ok=True)

@@ -28,6 +28,7 @@ import functools
 import logging
 
 from hub import counters
+from hub.counters import loop_counts
 from hub.push import PUSH_TYPE, encoded_push
 from hub.topics import SharedPayload
 
@@ -112,7 +113,7 @@ def deliver(channel_name, queue, decode):
     key = message.get(COUNT_KEY)
     if key is None:
         key = message[COUNT_KEY] = ("frames_out", handler.topic.split(":", 1)[0], message["event"])
-    counters.count_on_loop(key)
+    loop_counts[key] += 1
     try:
         if protocol._perMessageCompress is None and _send_now(protocol, prepared.payloadHybi):
             return True

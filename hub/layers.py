@@ -51,6 +51,22 @@ class FanoutRedisPubSubChannelLayer(RedisPubSubChannelLayer):
                 _deliver_directly(self, layer, shard)
         return layer
 
+    async def forget_channel(self, channel):
+        """Unsubscribe a closed socket's own channel now, and drop its queue (hub.subscriptions calls this).
+
+        channels-redis does it when the consumer's pending read of the channel is cancelled; but a
+        push that arrives while the consumer handles its disconnect (it is busy, so the push is
+        queued) completes that read, channels' dispatcher then never cancels it, and the channel
+        stayed subscribed, in Redis and here, for good.
+        """
+        layer = self._get_layer()
+        if layer.channels.pop(channel, None) is None:
+            return
+        try:
+            await layer._get_shard(channel).unsubscribe(channel)
+        except Exception:
+            logger.warning("could not unsubscribe closed channel %s", channel, exc_info=True)
+
     def deserialize(self, message):
         # bytes cache their hash, so a hit costs one dict lookup after the first socket.
         decoded = self._decoded.get(message)

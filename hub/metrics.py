@@ -30,6 +30,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 
 from hub import counters
+from hub.embedded_redis import pid_alive
 
 logger = logging.getLogger(__name__)
 FLUSH_SECS = 1.0
@@ -149,18 +150,8 @@ def _reap_dead_processes():
     except OSError:
         return
     for pid in {int(m.group(1)) for m in map(_FILE_PID.match, names) if m}:
-        if not _alive(pid):
+        if not pid_alive(pid):
             multiprocess.mark_process_dead(pid, directory)
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
 
 
 class _AppGauges:

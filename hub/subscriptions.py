@@ -34,6 +34,10 @@ class Subscriptions:
             await self.layer.group_discard(group, self.channel_name)
 
     async def clear(self):
+        """Leave every group, and let the layer drop the socket's own channel (the socket is closing)."""
         groups, self.refs = list(self.refs), collections.Counter()
         for group in groups:
             await self.layer.group_discard(group, self.channel_name)
+        forget = getattr(self.layer, "forget_channel", None)  # hub.layers' pub/sub layer
+        if forget is not None:
+            await forget(self.channel_name)

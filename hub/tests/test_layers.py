@@ -2,6 +2,8 @@
 
 import asyncio
 
+import pytest
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 from hub.layers import BlockingRedisChannelLayer, FanoutRedisPubSubChannelLayer
@@ -40,3 +42,40 @@ async def test_pubsub_layer_hands_every_local_socket_one_decoded_group_message()
         assert again["payload"] == {"text": "bye"}
     finally:
         await layer.flush()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_push_that_comes_while_a_socket_closes_leaves_no_channel_subscribed(amake_user):
+    """While the consumer handles its disconnect it is busy, so pushes for it are queued, and one can complete
+    the layer read; channels' dispatcher then never cancels that read, and the pub/sub layer's own clean-up
+    (on that cancellation) does not run: the socket's channel stayed subscribed in Redis and in the process
+    for good (a soak's churn left one in about 240 connections)."""
+    from channels.layers import get_channel_layer
+
+    from hub import lifecycle
+    from hub.asgi import application
+    from hub.push import push_message
+    from hub.testing.communicator import HubCommunicator, handshake_headers, session_cookie_for
+
+    user = await amake_user("closer")
+    layer = get_channel_layer()
+    loop_layer = layer._get_layer()
+
+    class PushWhileClosing:
+        async def disconnected(self, conn):
+            loop_layer.channels[conn.channel_name].put_nowait(layer.serialize(push_message("nope", "x", {})))
+
+    listener = PushWhileClosing()
+    lifecycle.add_listener(listener)
+    try:
+        before = set(loop_layer.channels)
+        comm = HubCommunicator(application, "/ws/", headers=handshake_headers(
+            await database_sync_to_async(session_cookie_for)(user)))
+        assert (await comm.connect(timeout=5))[0]
+        assert (await comm.receive_json_from(timeout=5))["event"] == "hello"
+        (channel,) = set(loop_layer.channels) - before
+        await comm.disconnect()
+    finally:
+        lifecycle._listeners.remove(listener)
+    assert channel not in loop_layer.channels
+    assert all(channel not in shard._subscribed_to for shard in loop_layer._shards)
