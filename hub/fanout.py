@@ -125,6 +125,8 @@ def deliver(channel_name, queue, decode):
 
 async def send_queued(consumer, message, payload):
     """Write a push that came through the socket's queue (the consumer's hub_push), counted like the short path's."""
+    if consumer.closed:
+        return
     counters.count("frames_out", message["topic"].split(":", 1)[0], message["event"])
     await consumer.send_encoded(encoded_push(message, payload), droppable=message.get("droppable", False))
 

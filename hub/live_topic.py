@@ -44,13 +44,14 @@ class LiveStatsTopic(Topic):
     async def _push_forever(self):
         while True:
             await asyncio.sleep(PUSH_SECS)
-            if not is_staff(self.user):  # re-read on every rights change (hub.signals)
-                await apublish([user_group(self.user.pk)], push_message(
-                    self.topic, "removed", {"reason": "forbidden"}, then_leave=True))
-                return
             try:
+                if not is_staff(self.user):  # re-read on every rights change (hub.signals)
+                    # Through the layer, so the consumer takes the socket out of the topic (then_leave).
+                    await apublish([user_group(self.user.pk)], push_message(
+                        self.topic, "removed", {"reason": "forbidden"}, then_leave=True))
+                    return
                 await self.conn.send_push(self.topic, "stats", await live_stats.view())
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
-                logger.warning("live view: could not read the stats: %s", exc)
+            except Exception as exc:  # Redis or the database away for a moment: try again at the next tick
+                logger.warning("live view: could not read or send the stats: %s", exc)

@@ -97,8 +97,10 @@ def test_the_live_view_page_updates_without_reloading(new_page, live_server_url,
     make_user("carol", password=BROWSER_PASSWORD)
     page = new_page()
     login(page, live_server_url, "boss")
-    page.goto(f"{live_server_url}/admin/hub/")
+    page.goto(f"{live_server_url}/admin/")
+    page.locator("#hub-admin-links").get_by_role("link", name="Live view").click()  # the admin's index links it
     expect(page.locator("#content h1")).to_have_text("Hub live view")
+    assert page.url == f"{live_server_url}/admin/hub/"
     expect(page.locator("#hub-live-state")).to_have_text("Connected")
     sockets = page.locator('#hub-live-now tr[data-gauge="sockets"] td')
     expect(sockets).to_have_text("1")  # this page's own socket

@@ -172,8 +172,12 @@ async def test_a_scrape_counts_what_the_clients_did_and_saw(amake_user, amake_ro
         assert value("hub_push_latency_seconds_count") >= 3  # each message was written in a transaction
         assert value("hub_outbox_backlog") >= 0
         assert value("hub_slow_consumer_closes_total") == 0
+        await asyncio.to_thread(alice.logout)  # the server closes both of her sockets: 4401
         for socket in sockets[:2]:
-            await socket.ws.close()
+            await socket.task
+            assert socket.ws.close_code == 4401
+        samples = await until(lambda: (s := scrape(server))[("hub_open_sockets", ())] == 0 and s)
+        assert labelled(samples, "hub_closes_total") == {("1000",): 1, ("4401",): 2}
 
 
 @pytest.mark.e2e
