@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-SCENARIOS = ("presence", "notify", "chat", "slowread", "flood", "soak", "writes", "idle")
+SCENARIOS = ("presence", "notify", "chat", "slowread", "flood", "soak", "writes", "idle", "stream")
 
 
 def main(argv=None):

@@ -117,7 +117,8 @@ async def view():
 
 
 async def _sample_forever():
-    while True:
+    task = asyncio.current_task()
+    while not task.cancelling():  # redis-py may swallow a cancellation (hub.outbox)
         try:
             await publish(sample())
         except asyncio.CancelledError:

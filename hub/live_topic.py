@@ -42,7 +42,8 @@ class LiveStatsTopic(Topic):
             self.task.cancel()
 
     async def _push_forever(self):
-        while True:
+        task = asyncio.current_task()
+        while not task.cancelling():  # redis-py may swallow a cancellation (hub.outbox)
             await asyncio.sleep(PUSH_SECS)
             try:
                 if not is_staff(self.user):  # re-read on every rights change (hub.signals)

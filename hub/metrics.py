@@ -194,7 +194,8 @@ class MetricsListener:
             multiprocess.mark_process_dead(os.getpid())
 
     async def _flush_forever(self):
-        while True:
+        task = asyncio.current_task()
+        while not task.cancelling():
             await asyncio.sleep(FLUSH_SECS)
             try:
                 flush()

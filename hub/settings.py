@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "presence.apps.PresenceConfig",
     "notifications.apps.NotificationsConfig",
     "chat.apps.ChatConfig",
+    "live.apps.LiveConfig",
 ]
 
 MIDDLEWARE = [
@@ -291,6 +292,10 @@ if not (0 <= HUB_DRAIN_SECONDS <= 300 and 0 <= HUB_PRESENCE_GRACE <= 300):
 HUB_PRESENCE_LIST_MAX = env.int("HUB_PRESENCE_LIST_MAX", default=500)
 if not 1 <= HUB_PRESENCE_LIST_MAX <= 100_000:
     raise ImproperlyConfigured("HUB_PRESENCE_LIST_MAX must be a number of users from 1 to 100000")
+# Live streams (live/): at most this many frames a second per socket and stream, each with the latest values.
+HUB_STREAM_MAX_HZ = env.int("HUB_STREAM_MAX_HZ", default=10)
+if not 1 <= HUB_STREAM_MAX_HZ <= 50:
+    raise ImproperlyConfigured("HUB_STREAM_MAX_HZ must be a number of frames a second from 1 to 50")
 # glibc's mmap threshold, fixed for the server process (hub/malloc_tuning.py): long-lived
 # daphne processes otherwise fragment their heap under connection churn. 0: glibc's default.
 HUB_MALLOC_MMAP_THRESHOLD = env.int("HUB_MALLOC_MMAP_THRESHOLD", default=65536)

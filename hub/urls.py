@@ -18,5 +18,6 @@ urlpatterns = [
     path("admin/hub/", admin.site.admin_view(views.live_view), name="hub_live_view"),  # staff only, as the admin
     path("admin/", admin.site.urls),
     path("chat/", include("chat.urls")),
+    path("live/", include("live.urls")),
     path("notifications/", include("notifications.urls")),
 ]

@@ -82,6 +82,8 @@ PUSHES = {
     ("room:*", "removed"): {"room": str},
     ("hub:*", "stats"): LIVE_STATS,
     ("hub:*", "removed"): {"reason": OneOf("forbidden")},
+    ("stream:*", "ticks"): {"values": ANY_OBJECT, "seq": int},
+    ("stream:*", "removed"): {"reason": OneOf("forbidden")},
 }
 
 # (topic pattern, client event) -> the `data` of a successful reply. `leave` is {} everywhere.
@@ -113,6 +115,7 @@ REPLIES = {
     ("room:*", "delete"): {"message": MESSAGE},
     ("room:*", "remove"): {"username": str},
     ("hub:*", "join"): LIVE_STATS,
+    ("stream:*", "join"): {"snapshot": ANY_OBJECT, "seq": int},
 }
 TOPIC_PATTERNS = {pattern for pattern, _ in (*PUSHES, *REPLIES)}
 
