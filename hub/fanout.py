@@ -123,6 +123,36 @@ def deliver(channel_name, queue, decode):
     return True
 
 
+def write_prepared(consumer, text, prepared):
+    """Write one frame to a socket daphne serves, framed once for many sockets (`prepared`: from `prepare()`).
+
+    For code that sends the same frame to many sockets itself (live streams' feeds): the same output-cap
+    check and the same short write as pushes get here. False if the socket is not served by daphne (the
+    caller sends `text` through the consumer instead).
+    """
+    protocol = getattr(consumer, "protocol", None)
+    if protocol is None or not hasattr(protocol, "enforce_cap"):
+        return False
+    if protocol.state != protocol.STATE_OPEN or not protocol.enforce_cap():
+        return True
+    try:
+        if protocol._perMessageCompress is None and _send_now(protocol, prepared.payloadHybi):
+            return True
+        protocol.sendPreparedMessage(prepared)
+    except Exception:
+        logger.debug("dropped a prepared frame for closing connection %s", consumer.conn_id, exc_info=True)
+    return True
+
+
+def prepare(consumers, text):
+    """The prepared frame of `text` for write_prepared(), made by the first socket daphne serves; None if none is."""
+    for consumer in consumers:
+        protocol = getattr(consumer, "protocol", None)
+        if protocol is not None and hasattr(protocol, "enforce_cap"):
+            return protocol.factory.prepareMessage(text.encode("utf8"))
+    return None
+
+
 async def send_queued(consumer, message, payload):
     """Write a push that came through the socket's queue (the consumer's hub_push), counted like the short path's."""
     if consumer.closed:

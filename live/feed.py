@@ -20,7 +20,7 @@ import logging
 
 from channels.db import database_sync_to_async
 
-from hub import counters, protocol
+from hub import counters, fanout, protocol
 from hub.daphne_limits import DROPPABLE_SHARE
 from hub.push import apublish, push_message, user_group
 from live import api, app_settings, store
@@ -100,17 +100,18 @@ class Feed:
                 changed[key] = value
             self.entry_id, self.seq = entries[-1][0], entries[-1][1]
         shared = _ticks_frame(self.topic, changed, self.seq) if changed else None
+        prepared = fanout.prepare([m.conn for m in self.members.values()], shared) if shared else None
         snapshot = None
         for member in list(self.members.values()):
             conn = member.conn
-            if conn.closed or not conn.is_joined(self.topic) or member.since >= self.seq:
+            if conn.closed or not conn.is_joined(self.topic) or not await self._still_allowed(member):
                 continue
-            if _is_behind(conn):
-                continue  # it keeps its `since`: the newest values once it reads again, never a backlog
-            if not await self._still_allowed(member):
-                continue
+            if member.since >= self.seq or _is_behind(conn):
+                continue  # up to date; or behind: it keeps its `since`, the newest values once it reads again
             if shared is not None and member.since >= covered_from:
-                await conn.send_encoded(shared)
+                # Framed once for every socket of the process (hub.fanout), else through the consumer.
+                if prepared is None or not fanout.write_prepared(conn, shared, prepared):
+                    await conn.send_encoded(shared)
                 member.since = self.seq
             else:
                 if snapshot is None:
