@@ -72,6 +72,7 @@ async def _join_all(ws):
 
 
 async def _redis_keys(url):
+    """(keys, keys under the hub prefix by kind, sockets' own channels subscribed): what Redis holds now."""
     from redis import asyncio as aioredis
 
     client = aioredis.from_url(url)
@@ -79,7 +80,9 @@ async def _redis_keys(url):
         by_kind = collections.Counter()
         async for name in client.scan_iter(match="hub:*", count=1000):
             by_kind[name.decode().split(":")[1]] += 1
-        return await client.dbsize(), by_kind
+        # One per open socket (and the sender's): more means closed sockets left subscribed (issue 11).
+        channels = len(await client.pubsub_channels("hub.layerspecific.*"))
+        return await client.dbsize(), by_kind, channels
     finally:
         await client.aclose()
 
@@ -114,14 +117,14 @@ async def main(args):
         started, cycles, sent = time.monotonic(), 0, 0
         deadline = started + minutes * 60
         next_report = started
-        print("| minute | daphne RSS MiB | Redis keys | hub keys by kind | connection cycles |")
-        print("|---|---|---|---|---|")
+        print("| minute | daphne RSS MiB | Redis keys | hub keys by kind | sockets' channels subscribed | connection cycles |")
+        print("|---|---|---|---|---|---|")
         while time.monotonic() < deadline:
             second = time.monotonic()
             if second >= next_report:
-                dbsize, kinds = await _redis_keys(stack.redis_url)
+                dbsize, kinds, channels = await _redis_keys(stack.redis_url)
                 print(f"| {(second - started) / 60:.1f} | {stack.rss_kb() / 1024:.1f} | {dbsize} | "
-                      f"{dict(sorted(kinds.items()))} | {cycles} |", flush=True)
+                      f"{dict(sorted(kinds.items()))} | {channels} | {cycles} |", flush=True)
                 next_report += args.every
                 if args.tracemalloc and next_report > started + args.every * 1.5:  # from the second report on
                     snapshots.append(await snapshot(stack, len(snapshots) + 1, SETTLE_BEFORE_SNAPSHOT_SECS))
@@ -137,9 +140,9 @@ async def main(args):
                 await sender.send('{"topic": "room:soak", "event": "send", "payload": {"body": "soak"}, "ref": null}')
                 sent += 1
             await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - second)))
-        dbsize, kinds = await _redis_keys(stack.redis_url)
+        dbsize, kinds, channels = await _redis_keys(stack.redis_url)
         print(f"| {(time.monotonic() - started) / 60:.1f} | {stack.rss_kb() / 1024:.1f} | {dbsize} | "
-              f"{dict(sorted(kinds.items()))} | {cycles} |")
+              f"{dict(sorted(kinds.items()))} | {channels} | {cycles} |")
         print(f"{n} sockets, {args.churn} closed and opened a second, {sent} messages sent, "
               f"allocator {args.allocator}, SQLite cache {args.sqlite_cache_kib or 'default'} KiB")
         if args.tracemalloc:
