@@ -114,41 +114,51 @@ def deliver(channel_name, queue, decode):
     if key is None:
         key = message[COUNT_KEY] = ("frames_out", handler.topic.split(":", 1)[0], message["event"])
     loop_counts[key] += 1
-    try:
-        if protocol._perMessageCompress is None and _send_now(protocol, prepared.payloadHybi):
-            return True
-        protocol.sendPreparedMessage(prepared)
-    except Exception:
-        logger.debug("dropped a direct push for closing connection %s", consumer.conn_id, exc_info=True)
+    _write(consumer, protocol, prepared)
     return True
 
 
-def write_prepared(consumer, text, prepared):
-    """Write one frame to a socket daphne serves, framed once for many sockets (`prepared`: from `prepare()`).
-
-    For code that sends the same frame to many sockets itself (live streams' feeds): the same output-cap
-    check and the same short write as pushes get here. False if the socket is not served by daphne (the
-    caller sends `text` through the consumer instead).
-    """
-    protocol = getattr(consumer, "protocol", None)
-    if protocol is None or not hasattr(protocol, "enforce_cap"):
-        return False
-    if protocol.state != protocol.STATE_OPEN or not protocol.enforce_cap():
-        return True
+def _write(consumer, protocol, prepared):
+    """Hand a prepared frame to the kernel now if nothing waits before it, else to Twisted's buffer."""
     try:
         if protocol._perMessageCompress is None and _send_now(protocol, prepared.payloadHybi):
-            return True
+            return
         protocol.sendPreparedMessage(prepared)
     except Exception:
         logger.debug("dropped a prepared frame for closing connection %s", consumer.conn_id, exc_info=True)
+
+
+def _served(consumer):
+    """The daphne protocol of a socket this module writes to directly (see register()), else None."""
+    return consumer.protocol if _sockets.get(getattr(consumer, "channel_name", None)) is consumer else None
+
+
+def is_behind(consumer, share):
+    """Whether more than `share` of HUB_MAX_BUFFERED waits unsent for this socket (never for one not served here)."""
+    protocol = _served(consumer)
+    return protocol is not None and protocol.is_behind(share)
+
+
+def write_prepared(consumer, prepared):
+    """Write one frame, framed once for many sockets (`prepared`: from `prepare()`), as deliver() writes a push.
+
+    For code that sends the same frame to many sockets itself (live streams' feeds): the same output-cap
+    check and the same short write. False if this module does not serve the socket (send it through the
+    consumer instead).
+    """
+    protocol = _served(consumer)
+    if protocol is None:
+        return False
+    if protocol.state == protocol.STATE_OPEN and protocol.enforce_cap():
+        _write(consumer, protocol, prepared)
     return True
 
 
 def prepare(consumers, text):
-    """The prepared frame of `text` for write_prepared(), made by the first socket daphne serves; None if none is."""
+    """The prepared frame of `text` for write_prepared(), made by the first socket served here; None if none is."""
     for consumer in consumers:
-        protocol = getattr(consumer, "protocol", None)
-        if protocol is not None and hasattr(protocol, "enforce_cap"):
+        protocol = _served(consumer)
+        if protocol is not None:
             return protocol.factory.prepareMessage(text.encode("utf8"))
     return None
 

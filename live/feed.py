@@ -106,11 +106,11 @@ class Feed:
             conn = member.conn
             if conn.closed or not conn.is_joined(self.topic) or not await self._still_allowed(member):
                 continue
-            if member.since >= self.seq or _is_behind(conn):
+            if member.since >= self.seq or fanout.is_behind(conn, DROPPABLE_SHARE):
                 continue  # up to date; or behind: it keeps its `since`, the newest values once it reads again
             if shared is not None and member.since >= covered_from:
                 # Framed once for every socket of the process (hub.fanout), else through the consumer.
-                if prepared is None or not fanout.write_prepared(conn, shared, prepared):
+                if prepared is None or not fanout.write_prepared(conn, prepared):
                     await conn.send_encoded(shared)
                 member.since = self.seq
             else:
@@ -134,11 +134,6 @@ class Feed:
         await apublish([user_group(conn.user.pk)], push_message(self.topic, "removed", {"reason": "forbidden"},
                                                                 then_leave=True))
         return False
-
-
-def _is_behind(conn):
-    protocol_ = getattr(conn, "protocol", None)  # daphne's, when hub.fanout serves the socket
-    return protocol_ is not None and hasattr(protocol_, "is_behind") and protocol_.is_behind(DROPPABLE_SHARE)
 
 
 def _ticks_frame(topic, changed, seq):
