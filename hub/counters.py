@@ -11,7 +11,10 @@ from the apps that own them: `add_gauge(name, help, read)`, where `read` is an a
 """
 
 import collections
+import logging
 import threading
+
+logger = logging.getLogger(__name__)
 
 _counts = collections.Counter()
 _lock = threading.Lock()
@@ -59,9 +62,17 @@ def add_gauge(name, help_text, read):
     _gauges[name] = (help_text, read)
 
 
-def gauges():
-    """{name: (help, async read())} of the gauges apps added."""
-    return dict(_gauges)
+async def read_gauges():
+    """[(name, help, value)] of the gauges apps added, by name, read now; value None for one that failed (logged)."""
+    found = []
+    for name, (help_text, read) in sorted(_gauges.items()):
+        try:
+            value = await read()
+        except Exception as exc:
+            logger.warning("could not read gauge %s: %s", name, exc)
+            value = None
+        found.append((name, help_text, value))
+    return found
 
 
 class SocketCounter:

@@ -98,14 +98,8 @@ async def processes():
 
 async def view():
     """What staff see: the apps' gauges, every process, and the totals of the site."""
-    gauges = []
-    for name, (help_text, read) in sorted(counters.gauges().items()):
-        try:
-            value = await read()
-        except Exception as exc:
-            logger.warning("live stats: could not read gauge %s: %s", name, exc)
-            value = None
-        gauges.append({"name": name, "help": help_text, "value": value})
+    gauges = [{"name": name, "help": help_text, "value": value}
+              for name, help_text, value in await counters.read_gauges()]
     found = await processes()
     totals = {"sockets": sum(p["sockets"] for p in found),
               "per_second": {kind: round(sum(p["per_second"][kind] for p in found), 2) for kind in RATES},

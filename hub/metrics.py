@@ -67,9 +67,10 @@ class _Exporter:
         self.flushed = {}
         self.lock = threading.Lock()
 
-    def flush(self):
+    def flush(self, counts):
+        """Add `counts` (a counters.snapshot()) minus what was flushed before to the Prometheus counters."""
         with self.lock:
-            for key, value in counters.snapshot().items():
+            for key, value in counts.items():
                 delta = value - self.flushed.get(key, 0)
                 metric = self.counters.get(key[0])
                 if delta and metric is not None:
@@ -93,8 +94,11 @@ def _get_exporter():
 
 def flush():
     """Write what was counted since the last flush to this process's metric files (nothing with metrics off)."""
-    if enabled() and (_exporter is not None or counters.snapshot() or counters.open_sockets()):
-        _get_exporter().flush()
+    if not enabled():
+        return
+    counts = counters.snapshot()
+    if _exporter is not None or counts or counters.open_sockets():
+        _get_exporter().flush(counts)
 
 
 def observe_push_latency(seconds):
@@ -132,7 +136,7 @@ def render():
     """(body, content type) of the scrape: every process of this machine, and the apps' gauges."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
-    _get_exporter().flush()  # this process's counts as of now, and its metrics on the page even before any socket
+    _get_exporter().flush(counters.snapshot())  # counts as of now, and the metrics on the page before any socket
     _reap_dead_processes()
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
@@ -160,13 +164,9 @@ class _AppGauges:
     def collect(self):
         from prometheus_client.core import GaugeMetricFamily
 
-        for name, (help_text, read) in sorted(counters.gauges().items()):
-            try:
-                value = async_to_sync(read)()
-            except Exception as exc:
-                logger.warning("metrics: could not read gauge %s: %s", name, exc)
-                continue
-            yield GaugeMetricFamily(f"hub_{name}", help_text, value=value)
+        for name, help_text, value in async_to_sync(counters.read_gauges)():
+            if value is not None:  # one that could not be read is left out of this scrape
+                yield GaugeMetricFamily(f"hub_{name}", help_text, value=value)
 
 
 class MetricsListener:
@@ -190,7 +190,7 @@ class MetricsListener:
         if _exporter is not None:
             from prometheus_client import multiprocess
 
-            _exporter.flush()
+            _exporter.flush(counters.snapshot())
             multiprocess.mark_process_dead(os.getpid())
 
     async def _flush_forever(self):
