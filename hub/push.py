@@ -287,12 +287,12 @@ def _shard(channel):
     return _consistent_hash(channel, len(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]))
 
 
-def _by_shard(groups):
-    """{shard index: [Redis channel, ...]} of the groups."""
+def _by_shard(publishes):
+    """{shard index: [(Redis channel, data), ...]} of `(group, data)` PUBLISHes, in their order."""
     found = {}
-    for group in groups:
+    for group, data in publishes:
         channel = _pubsub_channel(group)
-        found.setdefault(_shard(channel), []).append(channel)
+        found.setdefault(_shard(channel), []).append((channel, data))
     return found
 
 
@@ -321,15 +321,12 @@ def publish_pairs(pairs, *, outbox_entry=None):
         if outbox_entry is not None:
             outbox.mark_published(get_sync_redis(), outbox_entry)
         return
-    encoded, shards = {}, {}
-    for group, message in pairs:  # a group may come twice, with different messages: each pair is sent
-        data = encoded.get(id(message))
-        if data is None:
-            data = encoded[id(message)] = layer.serialize(message)
-        channel = _pubsub_channel(group)
-        shards.setdefault(_shard(channel), []).append((channel, data))
+    encoded = {}
+    for _, message in pairs:  # a group may come twice, with different messages: each pair is sent
+        if id(message) not in encoded:
+            encoded[id(message)] = layer.serialize(message)
     marked = False
-    for index, publishes in shards.items():
+    for index, publishes in _by_shard([(group, encoded[id(message)]) for group, message in pairs]).items():
         pipe = get_sync_layer_redis(index).pipeline(transaction=False)
         for channel, data in publishes:
             pipe.publish(channel, data)
@@ -354,9 +351,9 @@ async def apublish(groups, message):
         counters.count("pushes_published", n=len(groups))
         return
     data = layer.serialize(message)
-    for index, channels in _by_shard(groups).items():
+    for index, publishes in _by_shard([(group, data) for group in groups]).items():
         async with get_async_layer_redis(index).pipeline(transaction=False) as pipe:
-            for channel in channels:
-                pipe.publish(channel, data)
+            for channel, payload in publishes:
+                pipe.publish(channel, payload)
             await pipe.execute()
     counters.count("pushes_published", n=len(groups))
