@@ -106,9 +106,12 @@ def encoded_push(message, payload):
 # --- the pushes apps send
 
 
-def push_to_topic(topic, event, payload, *, on_commit=True, group=None, exclude_conn=None, droppable=False):
-    """Push to every socket joined to `topic` (those subscribed to `group` when given, e.g. a lobby)."""
-    message = push_message(topic, event, payload, exclude_conn=exclude_conn, droppable=droppable)
+def push_to_topic(topic, event, payload, *, on_commit=True, group=None, exclude_conn=None, droppable=False,
+                  then_leave=False):
+    """Push to every socket joined to `topic` (those subscribed to `group` when given, e.g. a lobby);
+    `then_leave` takes each of them out of the topic (e.g. a document deleted)."""
+    message = push_message(topic, event, payload, exclude_conn=exclude_conn, droppable=droppable,
+                           then_leave=then_leave)
     _deliver([(group or topic_group(topic), message)], on_commit)
 
 

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "notifications.apps.NotificationsConfig",
     "chat.apps.ChatConfig",
     "live.apps.LiveConfig",
+    "collab.apps.CollabConfig",
+    "games.apps.GamesConfig",
 ]
 
 MIDDLEWARE = [
@@ -296,6 +298,41 @@ if not 1 <= HUB_PRESENCE_LIST_MAX <= 100_000:
 HUB_STREAM_MAX_HZ = env.int("HUB_STREAM_MAX_HZ", default=10)
 if not 1 <= HUB_STREAM_MAX_HZ <= 50:
     raise ImproperlyConfigured("HUB_STREAM_MAX_HZ must be a number of frames a second from 1 to 50")
+# Collaborative documents (collab/): one update's bytes, a document's stored bytes, updates a user may send,
+# and how many stored updates are merged into a document's snapshot at once. An update travels as base64
+# (4 bytes per 3) in a frame of at most HUB_MAX_FRAME, and a join's reply carries the whole document the
+# same way, under the per-socket output cap: the defaults shrink to fit smaller frames and caps.
+_DOC_UPDATE_FIT = (HUB_MAX_FRAME - 512) // 4 * 3
+_DOC_FIT = (HUB_MAX_BUFFERED - 65536) // 4 * 3 if HUB_MAX_BUFFERED else 1 << 30
+HUB_DOC_UPDATE_MAX_BYTES = env.int("HUB_DOC_UPDATE_MAX_BYTES", default=max(64, min(16384, _DOC_UPDATE_FIT)))
+HUB_DOC_MAX_BYTES = env.int("HUB_DOC_MAX_BYTES", default=max(HUB_DOC_UPDATE_MAX_BYTES, min(262144, _DOC_FIT)))
+HUB_DOC_UPDATE_RATE = env.str("HUB_DOC_UPDATE_RATE", default="150/10s")
+HUB_DOC_COMPACT_EVERY = env.int("HUB_DOC_COMPACT_EVERY", default=100)
+try:
+    parse_rate(HUB_DOC_UPDATE_RATE)
+except ValueError as error:
+    raise ImproperlyConfigured(f"HUB_DOC_UPDATE_RATE: {error}") from None
+if not 64 <= HUB_DOC_UPDATE_MAX_BYTES <= max(64, _DOC_UPDATE_FIT):
+    raise ImproperlyConfigured(
+        f"HUB_DOC_UPDATE_MAX_BYTES must be at least 64 bytes and fit a frame as base64: at most "
+        f"{_DOC_UPDATE_FIT} with HUB_MAX_FRAME {HUB_MAX_FRAME}")
+if not HUB_DOC_UPDATE_MAX_BYTES <= HUB_DOC_MAX_BYTES <= max(HUB_DOC_UPDATE_MAX_BYTES, _DOC_FIT):
+    raise ImproperlyConfigured(
+        "HUB_DOC_MAX_BYTES must be at least HUB_DOC_UPDATE_MAX_BYTES, and as base64 (with 64 KiB to spare) "
+        f"under HUB_MAX_BUFFERED: at most {_DOC_FIT}")
+if not 2 <= HUB_DOC_COMPACT_EVERY <= 10000:
+    raise ImproperlyConfigured("HUB_DOC_COMPACT_EVERY must be a number of updates from 2 to 10000")
+# The game (games/): each player's thinking time for a whole game, how long a player may be away from a
+# game before forfeiting it, and how many games one user may start.
+HUB_GAME_CLOCK_SECS = env.int("HUB_GAME_CLOCK_SECS", default=300)
+HUB_GAME_GRACE_SECS = env.int("HUB_GAME_GRACE_SECS", default=30)
+HUB_GAME_INVITE_RATE = env.str("HUB_GAME_INVITE_RATE", default="30/10m")
+if not (10 <= HUB_GAME_CLOCK_SECS <= 86400 and 5 <= HUB_GAME_GRACE_SECS <= 3600):
+    raise ImproperlyConfigured("HUB_GAME_CLOCK_SECS must be 10 to 86400 seconds and HUB_GAME_GRACE_SECS 5 to 3600")
+try:
+    parse_rate(HUB_GAME_INVITE_RATE)
+except ValueError as error:
+    raise ImproperlyConfigured(f"HUB_GAME_INVITE_RATE: {error}") from None
 # glibc's mmap threshold, fixed for the server process (hub/malloc_tuning.py): long-lived
 # daphne processes otherwise fragment their heap under connection churn. 0: glibc's default.
 HUB_MALLOC_MMAP_THRESHOLD = env.int("HUB_MALLOC_MMAP_THRESHOLD", default=65536)

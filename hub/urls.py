@@ -18,6 +18,8 @@ urlpatterns = [
     path("admin/hub/", admin.site.admin_view(views.live_view), name="hub_live_view"),  # staff only, as the admin
     path("admin/", admin.site.urls),
     path("chat/", include("chat.urls")),
+    path("docs/", include("collab.urls")),
+    path("games/", include("games.urls")),
     path("live/", include("live.urls")),
     path("notifications/", include("notifications.urls")),
 ]

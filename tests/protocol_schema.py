@@ -59,6 +59,13 @@ LIVE_STATS = {"at": ISO, "gauges": [{"name": str, "help": str, "value": Nullable
               "totals": {"sockets": int, "per_second": {"frames_in": NUMBER, "frames_out": NUMBER,
                                                          "pushes_published": NUMBER},
                          "last_minute": {"errors": ANY_OBJECT, "closes": ANY_OBJECT}}}
+B64 = Text(r"^[A-Za-z0-9+/]*={0,2}$", "base64")
+CURSOR = {"id": str, "user": USER, "color": Text(r"^#[0-9a-f]{6}$", "a colour"), "anchor": Nullable(B64),
+          "head": Nullable(B64)}
+DOC_ROLE = OneOf("editor", "viewer")
+GAME = {"id": int, "players": [USER], "board": [[Nullable(str)]], "turn": Nullable(str), "winner": Nullable(str),
+        "draw": bool, "moves": int, "last_column": Nullable(int), "clocks": ANY_OBJECT,
+        "ended": Nullable(OneOf("four", "draw", "resign", "time", "forfeit"))}
 
 # (topic pattern, event) -> payload shape of the server's pushes.
 PUSHES = {
@@ -84,6 +91,15 @@ PUSHES = {
     ("hub:*", "removed"): {"reason": OneOf("forbidden")},
     ("stream:*", "ticks"): {"values": ANY_OBJECT, "seq": int},
     ("stream:*", "removed"): {"reason": OneOf("forbidden")},
+    ("doc:*", "update"): {"update": B64, "from": str},
+    ("doc:*", "awareness"): (CURSOR, {"id": str, "gone": bool}),
+    ("doc:*", "access"): {"role": DOC_ROLE},
+    ("doc:*", "removed"): {"reason": OneOf("forbidden", "deleted")},
+    ("games", "invited"): {"game": GAME},
+    ("games", "matched"): {"game": GAME},
+    ("games", "finished"): {"game": GAME},
+    ("game:*", "state"): {"game": GAME},
+    ("game:*", "presence"): DIFF,
 }
 
 # (topic pattern, client event) -> the `data` of a successful reply. `leave` is {} everywhere.
@@ -116,6 +132,17 @@ REPLIES = {
     ("room:*", "remove"): {"username": str},
     ("hub:*", "join"): LIVE_STATS,
     ("stream:*", "join"): {"snapshot": ANY_OBJECT, "seq": int},
+    ("doc:*", "join"): {"document": {"id": int, "title": str, "public": bool, "owner": str}, "role": DOC_ROLE,
+                        "update": B64, "state_vector": B64, "me": CURSOR, "awareness": [CURSOR]},
+    ("doc:*", "update"): {},
+    ("doc:*", "awareness"): {},
+    ("games", "join"): {"games": [GAME], "results": [GAME], "waiting": bool},
+    ("games", "create"): {"game": GAME},
+    ("games", "quick"): {"waiting": bool, "game?": GAME},
+    ("games", "cancel_quick"): {"waiting": bool},
+    ("game:*", "join"): {"game": GAME},
+    ("game:*", "move"): {"game": GAME},
+    ("game:*", "resign"): {"game": GAME},
 }
 TOPIC_PATTERNS = {pattern for pattern, _ in (*PUSHES, *REPLIES)}
 

@@ -16,6 +16,8 @@ from django.db import transaction
 
 import notifications
 from chat import services as chat
+from collab import services as collab
+from games import services as games
 from chat.models import Membership
 from notifications import services as notes
 
@@ -87,6 +89,19 @@ CASES = {
                                 lambda w: notes.announcement_delete(announcement=w.fresh_announcement())),
     "announcement_dismiss": Case("notifications.announcement_dismiss", ("announcements", "announcements", "dismissed"),
                                  lambda w: notes.announcement_dismiss(user=w.bob, announcement_id=w.announcement.pk)),
+    "document_share": Case("collab.document_share", ("doc:778", "doc:778", "access"),
+                           lambda w: collab.document_share(document=w.document(), by=w.alice, remove_editor="bob")),
+    "document_delete": Case("collab.document_delete", ("doc:778", "doc:778", "removed"),
+                            lambda w: collab.document_delete(document=w.document(), by=w.alice)),
+    "apply_update": Case("collab.apply_update", ("doc:778", "doc:778", "update"), lambda w: collab.apply_update(
+        document_id=778, user=w.alice, update=b"\x01\x01\x01\x00\x04\x01\x07content\x01x\x00")),
+    "invite": Case("games.invite", ("games", "games", "invited"),
+                   lambda w: games.invite(creator=w.alice, opponent_username="bob")),
+    "quick_match": Case("games.quick_match", ("games", "games", "matched"), lambda w: games.quick_match(user=w.alice)),
+    "a move": Case("games._save_and_push", ("game:777", "game:777", "state"),
+                   lambda w: games.move(game_id=777, user=w.alice, column=0, seen_moves=0)),
+    "a game ends": Case("games._finish", ("games", "games", "finished"),
+                        lambda w: games.resign(game_id=777, user=w.alice)),
 }
 
 
@@ -109,6 +124,16 @@ class World:
         [self.notification] = notifications.notify(self.bob, "earlier")
         self.announcement = notifications.announce("Earlier", "Body")
         self._announcements = Announcement.objects
+        from collab.models import Document
+        from games.models import Game, QuickMatch
+
+        self._documents = Document.objects
+        self._documents.create(pk=778, title="Shared", owner=self.alice, public=True).editors.add(self.bob)
+        Game.objects.create(pk=777, first=self.alice, second=self.bob, clock_first_ms=300_000, clock_second_ms=300_000)
+        QuickMatch.objects.create(user=self.bob)
+
+    def document(self):
+        return self._documents.get(pk=778)  # a fresh instance: a delete, even rolled back, empties the pk
 
     def fresh_announcement(self):
         return self._announcements.get(pk=self.announcement.pk)

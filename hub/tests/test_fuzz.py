@@ -17,10 +17,12 @@ from hub.testing.communicator import HubCommunicator, close_async_clients, hands
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Every registered topic ("room:*" as "room:general", which the second test creates) and every
-# event any handler takes, read from the registry, plus names no topic or event has.
+# Every registered topic ("room:*" as "room:general", "doc:*" and "game:*" as "doc:4242" and "game:4242",
+# which the second test creates) and every event any handler takes, read from the registry, plus names no topic or event has.
 # hub:admin is left out: staff only, and no events but join and leave (hub/tests/test_live_view.py).
-JOINED = [pattern.replace("*", "general") for pattern, _ in registered() if pattern != "hub:*"]
+FUZZ_DOCUMENT_ID = 4242
+JOINED = [pattern.replace("*", str(FUZZ_DOCUMENT_ID) if pattern in ("doc:*", "game:*") else "general")
+          for pattern, _ in registered() if pattern != "hub:*"]
 TOPICS = ["hub", *JOINED, *[pattern.replace("*", "nope") for pattern, _ in registered() if pattern.endswith("*")],
           "room:", "nope", ""]
 EVENTS = sorted({event for _, handler in registered() for event in handler.events}
@@ -32,7 +34,8 @@ json_values = st.recursive(
 )
 payloads = st.dictionaries(
     st.sampled_from(["status", "users", "since", "ids", "id", "before", "limit", "title", "body", "level",
-                     "expires_at", "username", "name", "private", "members", "client_id", "typing", "up_to"]),
+                     "expires_at", "username", "name", "private", "members", "client_id", "typing", "up_to",
+                     "update", "state_vector", "anchor", "head", "opponent", "column", "moves"]),
     json_values, max_size=4,
 ) | json_values
 envelopes = st.fixed_dictionaries(
@@ -108,7 +111,17 @@ def test_arbitrary_payloads_to_joined_topics_get_replies_not_crashes(alice_cooki
     """The handlers themselves, past the join: every event of every topic with any payload."""
     from chat.models import Room
 
+    from collab.models import Document
+    from django.contrib.auth import get_user_model
+
     Room.objects.get_or_create(slug="general", defaults={"name": "General", "kind": "public"})
+    from games.models import Game
+
+    fuzzer = get_user_model().objects.get(username="fuzzer")
+    Document.objects.get_or_create(pk=FUZZ_DOCUMENT_ID, defaults={"title": "Fuzzed", "owner": fuzzer})
+    other = get_user_model().objects.get_or_create(username="fuzzed-opponent")[0]
+    Game.objects.get_or_create(pk=FUZZ_DOCUMENT_ID, defaults={
+        "first": fuzzer, "second": other, "clock_first_ms": 300_000, "clock_second_ms": 300_000})
     monkeypatch.setattr(app_settings.AppSettings, "FLOOD_MAX_FAILURES", 10**6)
     monkeypatch.setattr(django_settings, "HUB_USER_BUDGET", "1000000/1s")  # Redis keeps it between examples
     caplog.clear()

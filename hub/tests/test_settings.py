@@ -178,3 +178,22 @@ def test_metrics_on_point_prometheus_at_a_directory_of_the_project(tmp_path):
     result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_METRICS="1", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "m"),
                            show=show)
     assert result.returncode == 0 and result.stdout.strip() == str(tmp_path / "m") and (tmp_path / "m").is_dir()
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"HUB_DOC_UPDATE_RATE": "fast"}, "HUB_DOC_UPDATE_RATE"),
+    ({"HUB_DOC_UPDATE_MAX_BYTES": "60000"}, "HUB_DOC_UPDATE_MAX_BYTES"),  # as base64 over HUB_MAX_FRAME
+    ({"HUB_DOC_UPDATE_MAX_BYTES": "10"}, "HUB_DOC_UPDATE_MAX_BYTES"),
+    ({"HUB_DOC_MAX_BYTES": "1000000"}, "HUB_DOC_MAX_BYTES"),  # as base64 over HUB_MAX_BUFFERED
+    ({"HUB_DOC_MAX_BYTES": "1000"}, "HUB_DOC_MAX_BYTES"),  # under one update
+    ({"HUB_DOC_COMPACT_EVERY": "1"}, "HUB_DOC_COMPACT_EVERY"),
+])
+def test_bad_document_limits_stop_startup_naming_the_variable(env, named):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, **env)
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and named in result.stderr
+
+
+def test_document_limits_that_fit_together_start():
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_MAX_BUFFERED="4194304", HUB_DOC_MAX_BYTES="2000000",
+                           HUB_DOC_UPDATE_MAX_BYTES="40000", show="__import__('django.conf').conf.settings.HUB_DOC_MAX_BYTES")
+    assert result.returncode == 0 and result.stdout.strip() == "2000000"

@@ -30,14 +30,19 @@ def registry(monkeypatch):
 
 
 def test_the_apps_plug_their_ui_in_installed_apps_order():
-    assert [app.app_label for app in ui.registry.registered()] == ["presence", "notifications", "chat", "live"]
+    assert [app.app_label for app in ui.registry.registered()] == ["presence", "notifications", "chat", "live",
+                                                                    "collab", "games"]
     assert ui.registry.modules() == [
         "presence/sidebar.js", "notifications/notifications.js", "notifications/banners.js",
-        "chat/lobby.js", "chat/room.js", "live/table.js",
+        "chat/lobby.js", "chat/room.js", "live/table.js", "collab/collab.js",
+        "games/games.js",
     ]
     assert ui.registry.styles() == ["presence/presence.css", "notifications/notifications.css", "chat/chat.css",
-                                    "live/live.css"]
-    assert [template for _, template in ui.registry.slot("header")] == ["notifications/_bell.html"]
+                                    "live/live.css", "collab/collab.css",
+                                    "games/games.css"]
+    assert [template for _, template in ui.registry.slot("header")] == ["notifications/_bell.html",
+                                                                        "collab/_header_link.html",
+                                                                        "games/_header_link.html"]
     assert [template for _, template in ui.registry.slot("home")] == ["chat/_lobby.html"]
 
 

@@ -1,0 +1,19 @@
+"""The games app: registers the `games` lobby and `game:*` topics, the referee, and the pages' module."""
+
+from django.apps import AppConfig
+
+
+class GamesConfig(AppConfig):
+    name = "games"
+
+    def ready(self):
+        from games.referee import RefereeListener
+        from games.topics import GameTopic, LobbyTopic
+        from hub import lifecycle, ui
+        from hub.topics import register
+
+        register("games", LobbyTopic)
+        register("game:*", GameTopic)
+        lifecycle.add_listener(RefereeListener())
+        ui.register("games", modules=("games/games.js",), styles=("games/games.css",),
+                    slots={"header": "games/_header_link.html"})
