@@ -7,7 +7,7 @@ from django.utils import timezone
 from games import app_settings
 
 EMPTY_BOARD = "." * (app_settings.ROWS * app_settings.COLUMNS)
-ENDINGS = ("four", "draw", "resign", "time", "forfeit")
+ENDINGS = ("four", "draw", "resign", "time", "forfeit", "abandoned")
 
 
 class Game(models.Model):

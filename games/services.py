@@ -135,6 +135,8 @@ def invite(*, creator, opponent_username):
         raise NotFound(f"No user {opponent_username!r}.")
     if opponent.pk == creator.pk:
         raise BadRequest("Invite someone else: a game needs two players.")
+    if Game.objects.filter(Q(first=creator, second=opponent) | Q(first=opponent, second=creator), ended="").exists():
+        raise BadRequest(f"You have a game going on with {opponent.username} already.")  # no flooding one person
     with transaction.atomic():
         _check_room_for_a_game(creator)
         _check_room_for_a_game(opponent)
@@ -260,12 +262,16 @@ def end_if_out_of_time(game_id):
 
 
 def forfeit(game_id, user_id):
-    """`user_id` was away from the game past the grace: the other player wins. True if it ended now."""
+    """`user_id` was away from the game past the grace: the other player wins, unless the one away never
+    moved in it (an invitation not taken up): then nobody wins ("abandoned"). True if it ended now."""
     with transaction.atomic():
         game = _locked(game_id)
         if game.over or user_id not in (game.first_id, game.second_id):
             return False
-        winner = game.second if user_id == game.first_id else game.first
-        _finish(game, winner=winner, ended="forfeit", now=timezone.now())
+        seat = 0 if user_id == game.first_id else 1
+        if game.moves <= seat:
+            _finish(game, winner=None, ended="abandoned", now=timezone.now())
+        else:
+            _finish(game, winner=players(game)[1 - seat], ended="forfeit", now=timezone.now())
         _save_and_push(game)
         return True

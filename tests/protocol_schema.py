@@ -65,7 +65,7 @@ CURSOR = {"id": str, "user": USER, "color": Text(r"^#[0-9a-f]{6}$", "a colour"),
 DOC_ROLE = OneOf("editor", "viewer")
 GAME = {"id": int, "players": [USER], "board": [[Nullable(str)]], "turn": Nullable(str), "winner": Nullable(str),
         "draw": bool, "moves": int, "last_column": Nullable(int), "clocks": ANY_OBJECT,
-        "ended": Nullable(OneOf("four", "draw", "resign", "time", "forfeit"))}
+        "ended": Nullable(OneOf("four", "draw", "resign", "time", "forfeit", "abandoned"))}
 
 # (topic pattern, event) -> payload shape of the server's pushes.
 PUSHES = {

@@ -96,7 +96,7 @@ CASES = {
     "apply_update": Case("collab.apply_update", ("doc:778", "doc:778", "update"), lambda w: collab.apply_update(
         document_id=778, user=w.alice, update=b"\x01\x01\x01\x00\x04\x01\x07content\x01x\x00")),
     "invite": Case("games.invite", ("games", "games", "invited"),
-                   lambda w: games.invite(creator=w.alice, opponent_username="bob")),
+                   lambda w: games.invite(creator=w.carol, opponent_username="bob")),
     "quick_match": Case("games.quick_match", ("games", "games", "matched"), lambda w: games.quick_match(user=w.alice)),
     "a move": Case("games._save_and_push", ("game:777", "game:777", "state"),
                    lambda w: games.move(game_id=777, user=w.alice, column=0, seen_moves=0)),

@@ -47,3 +47,22 @@ def test_the_owner_shares_and_others_may_not(client, make_user):
 
 def test_pages_need_a_login(client):
     assert client.get("/docs/").status_code == 302
+
+
+def test_the_admin_shows_a_document_and_compacts_it(admin_client, make_user):
+    doc = services.document_create(owner=make_user("olga"), title="Plans")
+    import pycrdt
+
+    writer = pycrdt.Doc()
+    text = writer.get("content", type=pycrdt.Text)
+    updates = []
+    writer.observe(lambda event: updates.append(event.update))
+    for word in ("one ", "two "):
+        text += word
+    for update in updates:
+        services.apply_update(document_id=doc.pk, user=doc.owner, update=update)
+    page = admin_client.get(f"/admin/collab/document/{doc.pk}/change/")
+    assert page.status_code == 200 and "one two" in page.content.decode()
+    admin_client.post("/admin/collab/document/", {"action": "compact", "_selected_action": [doc.pk]})
+    doc.refresh_from_db()
+    assert doc.pending == 0 and services.text_of(doc) == "one two "

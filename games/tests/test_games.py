@@ -52,6 +52,7 @@ async def test_an_invitation_starts_a_game_the_opponent_hears_of(hub_connect, pl
     assert game["clocks"]["bob"] == 300.0 and 295 < game["clocks"]["ann"] <= 300.0  # ann's clock runs
     assert (await b.expect("games", "invited"))["game"]["id"] == game["id"]
     for payload, code in (({"opponent": "ann"}, "bad_request"), ({"opponent": "nobody"}, "not_found"),
+                          ({"opponent": "bob"}, "bad_request"),  # a game with bob is going on already
                           ({}, "bad_request"), ({"opponent": 7}, "bad_request")):
         assert (await a.error("games", "create", payload))["code"] == code
 
@@ -149,12 +150,14 @@ async def test_a_player_away_past_the_grace_forfeits(hub_connect, players,
     a, _ = await board(hub_connect, ann, game_id)
     b, _ = await board(hub_connect, bob, game_id)
     assert await referee_round() == []  # both are there
+    await a.ok(f"game:{game_id}", "move", {"column": 3, "moves": 0})
+    await b.ok(f"game:{game_id}", "move", {"column": 3, "moves": 1})  # bob has played: away, he forfeits
     await b.disconnect()
     await a.expect(f"game:{game_id}", "presence", where=lambda p: p["leaves"])
     assert await referee_round() == []  # seen away now: the grace starts
     assert await get_async_redis().hexists(key("game", "away"), f"{game_id}:{bob.pk}")
     assert await referee_round() == [game_id]
-    ended = (await a.expect(f"game:{game_id}", "state"))["game"]
+    ended = (await a.expect(f"game:{game_id}", "state", where=lambda p: p["game"]["ended"]))["game"]
     assert ended["winner"] == "ann" and ended["ended"] == "forfeit"
     assert not await get_async_redis().exists(key("game", "away"))
 
@@ -173,3 +176,15 @@ async def test_a_player_back_within_the_grace_plays_on(hub_connect, players, set
     assert game["id"] == game_id and game["ended"] is None
     assert await referee_round() == []
     assert not await get_async_redis().hexists(key("game", "away"), f"{game_id}:{bob.pk}")
+
+
+async def test_an_invitation_never_taken_up_ends_abandoned_without_a_winner(hub_connect, players, settings):
+    settings.HUB_GAME_GRACE_SECS = 0
+    ann, bob = players
+    game_id = (await database_sync_to_async(services.invite)(creator=ann, opponent_username="bob")).pk
+    a, _ = await board(hub_connect, ann, game_id)
+    await a.ok(f"game:{game_id}", "move", {"column": 3, "moves": 0})
+    assert await referee_round() == []  # bob never came: away from now
+    assert await referee_round() == [game_id]
+    ended = (await a.expect(f"game:{game_id}", "state", where=lambda p: p["game"]["ended"]))["game"]
+    assert ended["ended"] == "abandoned" and ended["winner"] is None and not ended["draw"]

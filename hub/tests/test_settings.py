@@ -197,3 +197,13 @@ def test_document_limits_that_fit_together_start():
     result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_MAX_BUFFERED="4194304", HUB_DOC_MAX_BYTES="2000000",
                            HUB_DOC_UPDATE_MAX_BYTES="40000", show="__import__('django.conf').conf.settings.HUB_DOC_MAX_BYTES")
     assert result.returncode == 0 and result.stdout.strip() == "2000000"
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"HUB_GAME_CLOCK_SECS": "5"}, "HUB_GAME_CLOCK_SECS"),
+    ({"HUB_GAME_GRACE_SECS": "1"}, "HUB_GAME_GRACE_SECS"),
+    ({"HUB_GAME_INVITE_RATE": "many"}, "HUB_GAME_INVITE_RATE"),
+])
+def test_bad_game_settings_stop_startup_naming_the_variable(env, named):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, **env)
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and named in result.stderr

@@ -13,6 +13,7 @@ function loser(game) {
 
 function outcome(game) {
   if (game.draw) return "Draw";
+  if (game.ended === "abandoned") return "Abandoned: a player never came";
   if (!game.winner) return null;
   if (game.ended === "four") return `${game.winner} won with four in a row`;
   return `${game.winner} won: ${loser(game)} ${ENDINGS[game.ended]}`;
