@@ -138,13 +138,14 @@ function board(hub, root) {
 
   function tick() {
     if (!game) return;
-    clocks.replaceChildren(...game.players.map(({ username }) => {
+    clocks.replaceChildren(...game.players.map(({ username }, seat) => {
       let left = game.clocks[username];
       if (!game.ended && game.turn === username) left = Math.max(0, left - (Date.now() - clockAt) / 1000);
       const minutes = Math.floor(left / 60);
       const seconds = Math.floor(left % 60).toString().padStart(2, "0");
       const item = el("span", { className: "game-clock", textContent: `${username} ${minutes}:${seconds}` });
       item.dataset.username = username;
+      item.dataset.seat = seat === 0 ? "first" : "second"; // the colour of their pieces
       if (game.turn === username) item.classList.add("running");
       return item;
     }));
