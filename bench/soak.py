@@ -32,6 +32,9 @@ def add_arguments(parser):
     parser.add_argument("--sqlite-cache-kib", type=int, default=None,
                         help="SQLite's page cache per database connection in daphne, in KiB (SQLite's default: "
                              "2,000); the cache fills as the database grows, outside tracemalloc's view")
+    parser.add_argument("--database-url", default=None,
+                        help="the database of the stack instead of a fresh SQLite file (e.g. a throwaway "
+                             "PostgreSQL database: postgres://127.0.0.1/hub_soak); migrated at the start")
     parser.add_argument("--allocator", choices=sorted(ALLOCATORS), default="pymalloc",
                         help="daphne's memory allocator: pymalloc over glibc with Hub's fixed mmap threshold (pymalloc, "
                              "the default), the same with glibc's own rising threshold (glibc-dynamic), glibc malloc "
@@ -94,6 +97,8 @@ async def main(args):
         raise SystemExit("--tracemalloc traces Python's own allocator: leave --allocator at pymalloc")
     env = {"HUB_CHAT_RATE": "100000/10s", "HUB_PRESENCE_TTL": "600", **_allocator_env(args.allocator),
            **(trace_env() if args.tracemalloc else {})}
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
     if args.sqlite_cache_kib is not None:
         if args.tracemalloc or args.allocator == "malloc-trim":  # one sitecustomize is loaded, not two
             raise SystemExit("--sqlite-cache-kib goes with neither --tracemalloc nor --allocator malloc-trim")
@@ -144,7 +149,8 @@ async def main(args):
         print(f"| {(time.monotonic() - started) / 60:.1f} | {stack.rss_kb() / 1024:.1f} | {dbsize} | "
               f"{dict(sorted(kinds.items()))} | {channels} | {cycles} |")
         print(f"{n} sockets, {args.churn} closed and opened a second, {sent} messages sent, "
-              f"allocator {args.allocator}, SQLite cache {args.sqlite_cache_kib or 'default'} KiB")
+              f"allocator {args.allocator}, database {(args.database_url or 'SQLite').split('://')[0]}, "
+              f"SQLite cache {args.sqlite_cache_kib or 'default'} KiB")
         if args.tracemalloc:
             snapshots.append(await snapshot(stack, len(snapshots) + 1, SETTLE_BEFORE_SNAPSHOT_SECS))
             grew(snapshots[0], snapshots[-1])

@@ -5,18 +5,21 @@ app registry is ready (INSTALLED_APPS), when models cannot be loaded yet.
 """
 
 
-def notify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None):
-    """Store one notification per recipient in the caller's transaction; push after commit."""
+def notify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None, group_key=None):
+    """Store one notification per recipient in the caller's transaction; push after commit.
+    With `group_key`, an unread one of that key takes this one in instead (pushed as `updated`)."""
     from notifications.services import notify as _notify
 
-    return _notify(recipient, verb, actor=actor, target=target, level=level, data=data, url=url)
+    return _notify(recipient, verb, actor=actor, target=target, level=level, data=data, url=url,
+                   group_key=group_key)
 
 
-async def anotify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None):
+async def anotify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None, group_key=None):
     """notify() for async code (the database work runs in a thread)."""
     from notifications.services import anotify as _anotify
 
-    return await _anotify(recipient, verb, actor=actor, target=target, level=level, data=data, url=url)
+    return await _anotify(recipient, verb, actor=actor, target=target, level=level, data=data, url=url,
+                          group_key=group_key)
 
 
 def announce(title, body, *, level="info", expires_at=None, author=None):

@@ -12,6 +12,10 @@ class AppSettings:
     NOTIFICATION_LEVELS = ("info", "success", "warning", "error")
     ANNOUNCEMENT_LEVELS = ("info", "warning", "critical")
     VERB_MAX_LENGTH = 255
+    GROUP_KEY_MAX_LENGTH = 100
+    GROUP_ACTORS_MAX = 1000
+    """Distinct actors a grouped notification remembers (for "and N others"); later ones only count."""
+    GROUP_ACTORS_SHOWN = 3
     URL_MAX_LENGTH = 500
     TARGET_REPR_MAX_LENGTH = 200
     """`str(target)` is frozen at creation, cut to this length."""

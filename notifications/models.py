@@ -74,6 +74,11 @@ class Notification(models.Model):
                            validators=[validate_notification_url])
     unread = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # notify(group_key=...): an unread notification of the recipient with the same key takes in the next
+    # ones instead of a new row each: `count` of them, `actor_ids` the distinct actors, the latest first.
+    group_key = models.CharField(max_length=app_settings.GROUP_KEY_MAX_LENGTH, blank=True, default="")
+    count = models.PositiveIntegerField(default=1)
+    actor_ids = models.JSONField(default=list, blank=True)
     # Its position in the recipient's stream, in commit order (take_seqs): what clients resume after.
     seq = models.BigIntegerField(editable=False)
 
@@ -82,6 +87,7 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "unread"], name="notif_recipient_unread"),
             models.Index(fields=["recipient", "id"], name="notif_recipient_id"),
+            models.Index(fields=["recipient", "group_key", "unread"], name="notif_recipient_group"),
         ]
         constraints = [models.UniqueConstraint(fields=["recipient", "seq"], name="one_notification_per_position")]
 

@@ -12,6 +12,19 @@ def _base(user):
     return Notification.objects.filter(recipient=user).select_related("actor", "target_content_type")
 
 
+def attach_actors(notifications):
+    """Load the latest actors of grouped notifications in one query (notification_dict reads `shown_actors`)."""
+    from django.contrib.auth import get_user_model
+
+    shown = app_settings.GROUP_ACTORS_SHOWN
+    wanted = {i for n in notifications if n.count > 1 for i in n.actor_ids[:shown]}
+    users = get_user_model().objects.in_bulk(wanted) if wanted else {}
+    for n in notifications:
+        if n.count > 1:
+            n.shown_actors = [users[i] for i in n.actor_ids[:shown] if i in users]
+    return notifications
+
+
 def notification_unread_count(*, user):
     return Notification.objects.filter(recipient=user, unread=True).count()
 

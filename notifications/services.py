@@ -78,9 +78,19 @@ def notification_check(*, verb, level, data, url):
             raise BadRequest("url must be a path on this site (/...) or an http(s):// URL, without spaces")
 
 
-def notify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None):
-    """Create one notification per recipient in one insert; push each live after commit."""
+def notify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None, group_key=None):
+    """Create one notification per recipient in one insert; push each live after commit.
+
+    With `group_key`, a recipient who has an unread notification of that key gets it updated instead
+    (the new verb, level, data, url and target; one more in `count`; the actor added to its actors;
+    a new stream position) and pushed as `updated`: "alice, bob and 3 others commented on ...".
+    Returns the notifications created or updated.
+    """
     notification_check(verb=verb, level=level, data=data, url=url)
+    if group_key is not None and (not isinstance(group_key, str) or not group_key.strip()
+                                  or len(group_key) > app_settings.GROUP_KEY_MAX_LENGTH):
+        raise BadRequest(f"group_key must be a non-empty string of at most {app_settings.GROUP_KEY_MAX_LENGTH} "
+                         "characters")
     _check_saved(actor, get_user_model(), "actor")
     _check_saved(target, models.Model, "target")
     users = _recipients(recipient)
@@ -92,30 +102,57 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
                          "target_object_id": str(target.pk),
                          "target_repr": str(target)[:app_settings.TARGET_REPR_MAX_LENGTH]}
     now = timezone.now()
-    rows = [
-        Notification(recipient=user, actor=actor, verb=verb.strip(), level=level, data=data or {}, url=url,
-                     created_at=now, **target_fields)
-        for user in users
-    ]
+    fields = dict(actor=actor, verb=verb.strip(), level=level, data=data or {}, url=url, created_at=now,
+                  **({"target_content_type": None, "target_object_id": "", "target_repr": ""} | target_fields))
     with transaction.atomic():
+        grouped = _grouped(users, group_key, fields) if group_key else []
+        taken = {n.recipient_id for n in grouped}
+        rows = [Notification(recipient=user, group_key=group_key or "", actor_ids=[actor.pk] if actor else [],
+                             **fields) for user in users if user.pk not in taken]
         seqs = take_seqs([user.pk for user in users])  # one statement for every recipient
-        for row in rows:
+        for row in [*rows, *grouped]:
             row.seq = seqs[row.recipient_id][0]
+        if grouped:
+            Notification.objects.bulk_update(grouped, ["seq", "count", "actor_ids", *GROUPED_FIELDS])
         created = Notification.objects.bulk_create(rows)
         # PostgreSQL and SQLite >= 3.35 return the new ids (RETURNING); the pushes need them.
         if any(n.pk is None for n in created):
             raise RuntimeError("the database did not return the ids of the new notifications")
-        push_each(lambda: _new_pushes(created),
-                  rebuild=("notifications.services.new_pushes_rebuilt", [n.pk for n in created]))
-    return created
+        changed = sorted([*created, *grouped], key=lambda n: n.recipient_id)
+        push_each(lambda: _new_pushes(changed),
+                  rebuild=("notifications.services.new_pushes_rebuilt", [n.pk for n in changed]))
+    return changed
+
+
+# What a grouped notification takes from the latest of its notifications.
+GROUPED_FIELDS = ("actor", "verb", "level", "data", "url", "created_at", "target_content_type", "target_object_id",
+                  "target_repr")
+
+
+def _grouped(users, group_key, fields):
+    """The unread notifications of `group_key` of these users (the newest per user, locked), updated in
+    memory with one more notification: the caller gives them new positions and saves them."""
+    latest = {}
+    for n in (Notification.objects.select_for_update().filter(
+            recipient__in=[user.pk for user in users], group_key=group_key, unread=True).order_by("id")):
+        latest[n.recipient_id] = n
+    actor = fields["actor"]
+    for n in latest.values():
+        for name in GROUPED_FIELDS:
+            setattr(n, name, fields[name])
+        n.count += 1
+        if actor is not None:
+            n.actor_ids = [actor.pk, *(i for i in n.actor_ids if i != actor.pk)][:app_settings.GROUP_ACTORS_MAX]
+    return list(latest.values())
 
 
 def _new_pushes(created):
     """One `new` per recipient with their own unread count, all counted in one query, after the commit:
     counted before it, two notify() calls committing at once would both push the same count."""
     counts = selectors.notification_unread_counts(user_ids=[n.recipient_id for n in created])
-    return [(n.recipient_id, NOTIFICATIONS_TOPIC, "new", {"notification": notification_dict(n),
-                                                          "unread": counts[n.recipient_id]}) for n in created]
+    selectors.attach_actors(created)
+    return [(n.recipient_id, NOTIFICATIONS_TOPIC, "new" if n.count == 1 else "updated",
+             {"notification": notification_dict(n), "unread": counts[n.recipient_id]}) for n in created]
 
 
 @rebuildable

@@ -11,23 +11,28 @@ from notifications import app_settings, selectors, services
 from notifications.serializers import announcement_dict, notification_dict
 
 
+def _items(rows):
+    """NOTIFICATIONs of these rows, the actors of grouped ones read in one query."""
+    return [notification_dict(n) for n in selectors.attach_actors(list(rows))]
+
+
 def _join_notifications(user, since, since_seq=None):
     unread = selectors.notification_unread_count(user=user)
     if since_seq is not None:
         rows, more = selectors.notifications_since_seq(user=user, since_seq=since_seq)
         # What the client has may have been read meanwhile (in another tab, by read_all): these are not.
         unread_ids, more_unread = selectors.notification_unread_ids_up_to(user=user, up_to_seq=since_seq)
-        return {"unread": unread, "items": [notification_dict(n) for n in rows], "more": more or more_unread,
+        return {"unread": unread, "items": _items(rows), "more": more or more_unread,
                 "unread_ids": unread_ids}
     if since is None:
-        return {"unread": unread, "items": [notification_dict(n) for n in selectors.notifications_newest(user=user)],
+        return {"unread": unread, "items": _items(selectors.notifications_newest(user=user)),
                 "more": False}
     rows, more = selectors.notifications_since(user=user, since=since)
-    return {"unread": unread, "items": [notification_dict(n) for n in rows], "more": more}
+    return {"unread": unread, "items": _items(rows), "more": more}
 
 
 def _list(user, before, limit):
-    return {"items": [notification_dict(n) for n in selectors.notifications_newest(user=user, before=before, limit=limit)]}
+    return {"items": _items(selectors.notifications_newest(user=user, before=before, limit=limit))}
 
 
 class NotificationsTopic(Topic):

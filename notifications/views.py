@@ -6,11 +6,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from notifications import app_settings, selectors, services
+from notifications.serializers import who
 
 
 @login_required
 def notification_list(request):
     page = Paginator(selectors.notification_list(user=request.user), app_settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    for n in selectors.attach_actors(page.object_list):
+        if n.count > 1:  # grouped: "alice, bob and 3 others <verb>"
+            n.who = who([user.username for user in n.shown_actors], len(n.actor_ids))
     unread = selectors.notification_unread_count(user=request.user)
     return render(request, "notifications/list.html", {"page": page, "unread": unread})
 

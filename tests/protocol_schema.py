@@ -44,7 +44,7 @@ ROOM = {"slug": str, "name": str, "kind": OneOf("public", "private", "direct"), 
         "last_message_id": Nullable(int)}
 NOTIFICATION = {"id": int, "seq": int, "verb": str, "level": OneOf("info", "success", "warning", "error"), "actor": Nullable(USER),
                 "target": Nullable({"type": str, "id": str, "repr": str}), "data": ANY_OBJECT, "url": Nullable(str),
-                "unread": bool, "created_at": ISO}
+                "unread": bool, "created_at": ISO, "count": int, "actors": [USER], "actor_count": int}
 ANNOUNCEMENT = {"id": int, "title": str, "body": str, "level": OneOf("info", "warning", "critical"),
                 "author": Nullable(USER), "created_at": ISO, "expires_at": Nullable(ISO)}
 ERROR_CODES = ("bad_request", "unknown_topic", "unknown_event", "not_joined", "forbidden", "not_found",
@@ -72,6 +72,7 @@ PUSHES = {
     ("hub", "hello"): {"protocol": OneOf(1), "conn": str, "user": USER, "heartbeat": int, "server_time": ISO},
     ("presence", "diff"): DIFF,
     ("notifications", "new"): {"notification": NOTIFICATION, "unread": int},
+    ("notifications", "updated"): {"notification": NOTIFICATION, "unread": int},
     ("notifications", "unread"): {"unread": int, "read_ids": (OneOf("all"), [int])},
     ("announcements", "new"): {"announcement": ANNOUNCEMENT},
     ("announcements", "updated"): {"announcement": ANNOUNCEMENT},

@@ -103,3 +103,24 @@ def test_list_page_shows_new_notifications_and_read_state_live(new_page, live_se
     expect(page.locator("#notification-page-list li.unread")).to_have_count(0)
     expect(page.locator("#notification-page-list .state")).to_have_text(["Read", "Read"])
     expect(page.locator("#notification-page-read-all")).to_be_hidden()
+
+
+def test_grouped_notifications_show_as_one_item_naming_the_latest_actors(new_page, live_server_url, make_user):
+    page = signup(new_page(), live_server_url, "gina")
+    gina = get_user_model().objects.get(username="gina")
+    page.wait_for_function("() => window.hub?.subscriptions.get('notifications')?.joined")
+    for name in ("al", "bo", "cy", "di"):
+        notifications.notify(gina, "commented on <b>Plans</b>", actor=make_user(name), group_key="post:1")
+    expect(page.locator("#toasts .toast").last).to_have_text("di, cy and 2 others commented on <b>Plans</b>")
+    bell = page.locator("#bell")
+    expect(bell).to_have_attribute("aria-label", "Notifications, 1 unread")  # one item, not four
+    bell.click()
+    expect(page.locator("#bell-list li")).to_have_count(1)
+    expect(page.locator("#bell-list li button")).to_have_text("Unread: di, cy and 2 others commented on <b>Plans</b>")
+    page.goto(f"{live_server_url}/notifications/")
+    expect(page.locator("#notification-page-list li")).to_have_count(1)
+    page.wait_for_function("() => window.hub?.subscriptions.get('notifications')?.joined")
+    notifications.notify(gina, "commented on <b>Plans</b>", actor=get_user_model().objects.get(username="al"),
+                         group_key="post:1")
+    expect(page.locator("#notification-page-list li")).to_have_count(1)
+    expect(page.locator("#notification-page-list li")).to_contain_text("al, di and 2 others commented on <b>Plans</b>")  # al again: still 4 people

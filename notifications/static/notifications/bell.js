@@ -1,6 +1,7 @@
 // The bell in the header: the unread count and a panel of the newest notifications. The panel
 // opens on the bell and closes on the bell, Escape, a click outside or tabbing on past it.
 import { el } from "../hub/dom.js";
+import { label } from "./who.js";
 
 export const PANEL_SIZE = 20;
 
@@ -52,7 +53,7 @@ export class Bell {
     this.list.replaceChildren(...newest.map((n) => {
       // Screen readers hear the state, which is otherwise only a style.
       const state = el("span", { className: "visually-hidden", textContent: n.unread ? "Unread: " : "Read: " });
-      const choose = el("button", { type: "button" }, state, n.verb);
+      const choose = el("button", { type: "button" }, state, label(n));
       choose.addEventListener("click", () => this.open(n));
       const item = el("li", { className: n.unread ? "unread" : "read" }, choose);
       item.dataset.id = n.id;

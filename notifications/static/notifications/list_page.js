@@ -2,6 +2,7 @@
 // UTC until this runs), its "Mark read" buttons, and live sync: a new notification appears on
 // page 1, and read state and the count follow every tab.
 import { button, el, safeUrl } from "../hub/dom.js";
+import { label as text } from "./who.js";
 
 /** "2026-11-25 19:12", local time. */
 function stamp(iso) {
@@ -12,10 +13,10 @@ function stamp(iso) {
 
 function notificationItem(n) {
   const url = safeUrl(n.url);
-  const label = url ? el("a", { href: url, textContent: n.verb }) : document.createTextNode(n.verb);
+  const label = url ? el("a", { href: url, textContent: text(n) }) : document.createTextNode(text(n));
   const item = el("li", { className: `unread level-${n.level}` },
     el("span", { className: "state", textContent: "Unread" }), " ", label);
-  if (n.actor) item.append(" ", el("span", { className: "meta", textContent: `from ${n.actor.username}` }));
+  if (n.actor && n.count === 1) item.append(" ", el("span", { className: "meta", textContent: `from ${n.actor.username}` }));
   const time = el("time", { className: "meta", dateTime: n.created_at, textContent: stamp(n.created_at) });
   const read = button("Mark read", { className: "secondary small" });
   read.dataset.markRead = n.id;
@@ -51,6 +52,14 @@ export class ListPage {
     if (this.list.dataset.page !== "1" || this.list.querySelector(`li[data-id="${notification.id}"]`)) return;
     this.list.prepend(notificationItem(notification));
     document.getElementById("notification-page-empty").hidden = true;
+  }
+
+  /** Push `updated`: a grouped item took in one more; it changes in place (or comes back, unread, on page 1). */
+  updated({ notification, unread }) {
+    this.showCount(unread);
+    const old = this.list.querySelector(`li[data-id="${notification.id}"]`);
+    if (old) old.replaceWith(notificationItem(notification));
+    else this.added({ notification, unread });
   }
 
   /** Push `unread`: some were read, in this tab or another. */

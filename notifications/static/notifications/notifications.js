@@ -1,6 +1,7 @@
 // The user's notifications: joins `notifications` (resuming `since` the newest id seen), keeps
 // the newest ones and the unread count, and feeds the bell, the toasts and, when it is open,
-// the /notifications/ page. Pushes: `new` (one more, with the count) and `unread` (read in
+// the /notifications/ page. Pushes: `new` (one more, with the count), `updated` (a grouped item took in
+// one more: "alice, bob and 3 others ...") and `unread` (read in
 // some tab of the user, this one included).
 import { safeUrl } from "../hub/dom.js";
 import { Bell } from "./bell.js";
@@ -56,6 +57,18 @@ export function init(hub) {
     toast(payload.notification);
     render();
     page?.added(payload);
+  });
+  channel.on("updated", (payload) => { // a grouped item took in one more: the same id, a new position
+    if (lastSeq !== null && payload.notification.seq <= lastSeq) return; // a duplicate after a resume
+    if (lastSeq !== null && payload.notification.seq > lastSeq + 1) {
+      channel.rejoin();
+      return;
+    }
+    remember(payload.notification);
+    unread = payload.unread;
+    toast(payload.notification);
+    render();
+    page?.updated(payload);
   });
   channel.on("unread", (payload) => {
     unread = payload.unread;
