@@ -7,13 +7,13 @@ class GamesConfig(AppConfig):
     name = "games"
 
     def ready(self):
-        from games.referee import RefereeListener
+        from games.referee import referee
         from games.topics import GameTopic, LobbyTopic
         from hub import lifecycle, ui
         from hub.topics import register
 
         register("games", LobbyTopic)
         register("game:*", GameTopic)
-        lifecycle.add_listener(RefereeListener())
+        lifecycle.add_listener(referee)
         ui.register("games", modules=("games/games.js",), styles=("games/games.css",),
                     slots={"header": "games/_header_link.html"})

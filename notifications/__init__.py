@@ -22,8 +22,10 @@ async def anotify(recipient, verb, *, actor=None, target=None, level="info", dat
                           group_key=group_key)
 
 
-def announce(title, body, *, level="info", expires_at=None, author=None):
-    """Publish a site-wide announcement; pushed live to every open page after commit."""
+def announce(title, body, *, level="info", expires_at=None, author=None, audience="all", publish_at=None, key=None):
+    """Publish an announcement to `audience` ("all", "staff", "online" or a Group); pushed live to its open
+    pages after commit, or at `publish_at`; the same `key` again returns the first one."""
     from notifications.services import announce as _announce
 
-    return _announce(title, body, level=level, expires_at=expires_at, author=author)
+    return _announce(title, body, level=level, expires_at=expires_at, author=author, audience=audience,
+                     publish_at=publish_at, key=key)

@@ -34,12 +34,23 @@ class NotificationAdmin(admin.ModelAdmin):
 class AnnouncementForm(forms.ModelForm):
     class Meta:
         model = Announcement
-        fields = ("title", "body", "level", "expires_at")
+        fields = ("title", "body", "level", "expires_at", "audience", "audience_group", "publish_at")
+        help_texts = {"audience": "Online: only the people connected when it is published; never shown later. "
+                                  "Group: the members of the group chosen below.",
+                      "publish_at": "Leave empty to publish now."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:  # who it went to and when are history once it is made
+            for name in ("audience", "audience_group", "publish_at"):
+                self.fields[name].disabled = True
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
+        if (cleaned.get("audience") == "group") != bool(cleaned.get("audience_group")):
+            raise forms.ValidationError("Choose a group for the audience 'group', and only for it.")
         try:
             services.announcement_check(title=cleaned["title"], body=cleaned["body"], level=cleaned["level"],
                                         expires_at=cleaned.get("expires_at"), new=self.instance.pk is None)
@@ -55,17 +66,27 @@ def _sentence(message):
 @admin.register(Announcement)
 class AnnouncementAdmin(admin.ModelAdmin):
     form = AnnouncementForm
-    list_display = ("id", "title", "level", "author", "created_at", "expires_at")
-    list_filter = ("level",)
+    list_display = ("id", "title", "level", "audience", "author", "created_at", "publish_at", "published",
+                    "expires_at", "withdrawn_at")
+    list_filter = ("level", "audience", "published")
     search_fields = ("title", "body")
-    exclude = ("author", "created_at")
+    exclude = ("author", "created_at", "published", "key", "withdrawn_at")
+    actions = ["withdraw"]
+
+    @admin.action(description="Withdraw the selected announcements (taken down at once, kept here)")
+    def withdraw(self, request, queryset):
+        for announcement in queryset:
+            services.announcement_withdraw(announcement=announcement)
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data.get(name) for name in ("title", "body", "level", "expires_at")}
         if change:
             services.announcement_update(announcement=obj, **fields)
         else:
-            adopt_saved(obj, services.announce(fields.pop("title"), fields.pop("body"), author=request.user, **fields))
+            data = form.cleaned_data
+            audience = data["audience_group"] if data["audience"] == "group" else data["audience"]
+            adopt_saved(obj, services.announce(fields.pop("title"), fields.pop("body"), author=request.user,
+                                               audience=audience, publish_at=data.get("publish_at"), **fields))
 
     def delete_model(self, request, obj):
         services.announcement_delete(announcement=obj)

@@ -13,6 +13,7 @@ class AppSettings:
     ANNOUNCEMENT_LEVELS = ("info", "warning", "critical")
     VERB_MAX_LENGTH = 255
     GROUP_KEY_MAX_LENGTH = 100
+    ANNOUNCEMENT_KEY_MAX_LENGTH = 100
     GROUP_ACTORS_MAX = 1000
     """Distinct actors a grouped notification remembers (for "and N others"); later ones only count."""
     GROUP_ACTORS_SHOWN = 3

@@ -14,6 +14,11 @@ class NotificationsConfig(AppConfig):
         register("notifications", NotificationsTopic)
         register("announcements", AnnouncementsTopic)
 
+        from hub import lifecycle
+        from notifications.scheduler import scheduler
+
+        lifecycle.add_listener(scheduler)  # scheduled announcements, published by one process at a time
+
         from hub import retention
         from notifications import app_settings
         from notifications.services import notification_prune

@@ -102,6 +102,9 @@ class Notification(models.Model):
         return super().save(*args, **kwargs)
 
 
+AUDIENCES = ("all", "staff", "online", "group")
+
+
 class Announcement(models.Model):
     """A site-wide message from staff, shown as a banner until it expires or is dismissed."""
 
@@ -112,10 +115,23 @@ class Announcement(models.Model):
                                related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Who sees it: everyone, staff, the people connected when it is published (never listed on a later
+    # join), or the members of `audience_group`.
+    audience = models.CharField(max_length=10, choices=[(a, a) for a in AUDIENCES], default="all")
+    audience_group = models.ForeignKey("auth.Group", null=True, blank=True, on_delete=models.CASCADE,
+                                       related_name="+")
+    # A scheduled one is stored unpublished and published (pushed, then listed) at `publish_at`, once.
+    publish_at = models.DateTimeField(null=True, blank=True)
+    published = models.BooleanField(default=True)
+    # Withdrawn by staff: taken down everywhere at once (push `withdrawn`), kept for the record.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # announce(..., key=...): the same key again returns this one instead of a second announcement.
+    key = models.CharField(max_length=app_settings.ANNOUNCEMENT_KEY_MAX_LENGTH, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["expires_at"], name="announcement_expires")]
+        indexes = [models.Index(fields=["expires_at"], name="announcement_expires"),
+                   models.Index(fields=["published", "publish_at"], name="announcement_scheduled")]
 
     def __str__(self):
         return self.title

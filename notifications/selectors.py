@@ -72,15 +72,32 @@ def announcements_active(*, user):
     A client resuming with `since` gets the same set: it holds every active newer one.
     """
     now = timezone.now()
-    rows = (Announcement.objects.select_related("author")
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    rows = (Announcement.objects.select_related("author", "audience_group")
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), _audience_of(user), published=True,
+                    withdrawn_at__isnull=True)
             .exclude(dismissals__user=user))
     return list(reversed(rows.order_by("-id")[:app_settings.ANNOUNCEMENTS_SHOWN]))
 
 
+def _audience_of(user):
+    """The announcements `user` is in the audience of, as listed on a join ("online" ones never are)."""
+    audience = Q(audience="all") | Q(audience="group", audience_group__in=user.groups.all())
+    return audience | Q(audience="staff") if user.is_staff else audience
+
+
+def in_audience(*, user, audience, group_name):
+    """Whether a pushed announcement's audience takes in `user` (the socket's filter)."""
+    if audience in ("all", "online"):
+        return True
+    if audience == "staff":
+        return user.is_staff
+    return audience == "group" and user.groups.filter(name=group_name).exists()
+
+
 def announcement_is_active(*, announcement_id):
     now = timezone.now()
-    return Announcement.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), pk=announcement_id).exists()
+    return Announcement.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), pk=announcement_id,
+                                       withdrawn_at__isnull=True).exists()
 
 
 def notification_list(*, user):

@@ -60,4 +60,6 @@ def announcement_dict(announcement):
         "author": user_dict(announcement.author) if announcement.author_id else None,
         "created_at": iso(announcement.created_at),
         "expires_at": iso(announcement.expires_at),
+        "audience": announcement.audience,
+        "audience_group": announcement.audience_group.name if announcement.audience_group_id else None,
     }

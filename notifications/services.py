@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from hub.errors import BadRequest, Forbidden
@@ -229,23 +229,74 @@ def announcement_check(*, title, body, level, expires_at, new=True):
         raise BadRequest("expires_at is more than 100 years away; leave it out for no expiry")
 
 
-def announce(title, body, *, level="info", expires_at=None, author=None):
-    """Create an announcement and push it to everyone connected, after commit."""
+def _audience(audience):
+    """("all" | "staff" | "online" | "group", the Group or None) from announce()'s `audience`."""
+    if isinstance(audience, Group):
+        if audience.pk is None:
+            raise TypeError("audience must be a saved Group")
+        return "group", audience
+    if audience not in ("all", "staff", "online"):
+        raise BadRequest(f"audience must be 'all', 'staff', 'online' or a Group, not {audience!r}")
+    return audience, None
+
+
+def announce(title, body, *, level="info", expires_at=None, author=None, audience="all", publish_at=None, key=None):
+    """Create an announcement and push it to its audience, after the commit (or at `publish_at`, once).
+
+    audience: "all", "staff", "online" (only those connected now: never listed on a later join), or a
+    Group (its members). key: an announcement with this key already made is returned as it is, so a
+    deploy script may announce on every run.
+    """
     announcement_check(title=title, body=body, level=level, expires_at=expires_at)
     _check_saved(author, get_user_model(), "author")
-    with transaction.atomic():
-        announcement = Announcement.objects.create(
-            title=title.strip(), body=body.strip(), level=level, expires_at=expires_at, author=author)
-        push_to_topic(ANNOUNCEMENTS_TOPIC, "new", {"announcement": announcement_dict(announcement)})
+    audience, group = _audience(audience)
+    if key is not None and (not isinstance(key, str) or not key.strip()
+                            or len(key) > app_settings.ANNOUNCEMENT_KEY_MAX_LENGTH):
+        raise BadRequest(f"key must be a non-empty string of at most {app_settings.ANNOUNCEMENT_KEY_MAX_LENGTH} "
+                         "characters")
+    if publish_at is not None:
+        if not isinstance(publish_at, datetime) or timezone.is_naive(publish_at):
+            raise BadRequest("publish_at must be a timezone-aware datetime")
+        if expires_at is not None and expires_at <= publish_at:
+            raise BadRequest("expires_at is before publish_at: it would never be shown")
+    scheduled = publish_at is not None and publish_at > timezone.now()
+    if key is not None and (existing := Announcement.objects.filter(key=key).first()) is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            announcement = Announcement.objects.create(
+                title=title.strip(), body=body.strip(), level=level, expires_at=expires_at, author=author,
+                audience=audience, audience_group=group, publish_at=publish_at, published=not scheduled, key=key)
+            if not scheduled:
+                push_to_topic(ANNOUNCEMENTS_TOPIC, "new", {"announcement": announcement_dict(announcement)})
+    except IntegrityError:
+        if key is None:
+            raise
+        return Announcement.objects.get(key=key)  # the same key, announced at the same moment elsewhere
     return announcement
 
 
-def announcement_publish(*, user, title, body, level="info", expires_at=None):
+def announcements_publish_due(*, now=None):
+    """Publish the scheduled announcements whose time has come (each once, whoever runs it): their ids."""
+    published = []
+    due = Announcement.objects.filter(published=False, publish_at__lte=now or timezone.now()).order_by("publish_at", "id")
+    for announcement in due.select_related("author", "audience_group")[:100]:
+        with transaction.atomic():
+            if not Announcement.objects.filter(pk=announcement.pk, published=False).update(published=True):
+                continue  # another process published it first
+            announcement.published = True
+            push_to_topic(ANNOUNCEMENTS_TOPIC, "new", {"announcement": announcement_dict(announcement)})
+        published.append(announcement.pk)
+    return published
+
+
+def announcement_publish(*, user, title, body, level="info", expires_at=None, audience="all", publish_at=None):
     """A user publishes an announcement (the socket's `publish`): they need notifications.add_announcement,
     checked now, not when their socket connected (superusers have every permission)."""
     if not user.has_perm("notifications.add_announcement"):
         raise Forbidden("Publishing announcements needs the right to add them.")
-    return announce(title, body, level=level, expires_at=expires_at, author=user)
+    return announce(title, body, level=level, expires_at=expires_at, author=user, audience=audience,
+                    publish_at=publish_at)
 
 
 def announcement_update(*, announcement, title, body, level, expires_at):
@@ -255,8 +306,19 @@ def announcement_update(*, announcement, title, body, level, expires_at):
         announcement.title, announcement.body = title.strip(), body.strip()
         announcement.level, announcement.expires_at = level, expires_at
         announcement.save(update_fields=["title", "body", "level", "expires_at"])
-        push_to_topic(ANNOUNCEMENTS_TOPIC, "updated", {"announcement": announcement_dict(announcement)})
+        if announcement.published:  # a scheduled one is seen first when it is published
+            push_to_topic(ANNOUNCEMENTS_TOPIC, "updated", {"announcement": announcement_dict(announcement)})
     return announcement
+
+
+def announcement_withdraw(*, announcement):
+    """Staff withdrew an announcement: open pages take its banner down (push `withdrawn`); the row stays."""
+    with transaction.atomic():
+        updated = Announcement.objects.filter(pk=announcement.pk, withdrawn_at__isnull=True).update(
+            withdrawn_at=timezone.now())
+        if updated:
+            push_to_topic(ANNOUNCEMENTS_TOPIC, "withdrawn", {"id": announcement.pk})
+    return bool(updated)
 
 
 def announcement_delete(*, announcement):

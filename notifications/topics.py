@@ -62,24 +62,34 @@ class NotificationsTopic(Topic):
         return await database_sync_to_async(_list)(self.user, before, limit)
 
 
-def _parse_expiry(value):
+def _parse_time(value, field="expires_at"):
     if value is None:
         return None
     if not isinstance(value, str):
-        raise BadRequest("`expires_at` must be an ISO-8601 time or null.")
+        raise BadRequest(f"`{field}` must be an ISO-8601 time or null.")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest("`expires_at` is not an ISO-8601 time.")
+        raise BadRequest(f"`{field}` is not an ISO-8601 time.")
     if parsed.tzinfo is None:
-        raise BadRequest("`expires_at` needs a time zone (e.g. a trailing Z).")
+        raise BadRequest(f"`{field}` needs a time zone (e.g. a trailing Z).")
     return parsed
 
 
 class AnnouncementsTopic(Topic):
-    """Everyone who joined hears new announcements; staff may publish."""
+    """Everyone who joined hears new announcements of their audience; staff may publish."""
 
     events = ("dismiss", "publish")
+    filtered_events = ("new", "updated")  # an audience of staff or a group: checked per socket
+
+    async def on_push(self, event, payload, message):
+        announcement = payload.get("announcement")
+        if announcement is None or announcement["audience"] in ("all", "online"):
+            return payload
+        if await database_sync_to_async(selectors.in_audience)(
+                user=self.user, audience=announcement["audience"], group_name=announcement["audience_group"]):
+            return payload
+        return None
 
     async def join(self, payload):
         get_int(payload, "since", required=False)  # validated; the active set already holds newer ones
@@ -99,7 +109,10 @@ class AnnouncementsTopic(Topic):
         title = get_str(payload, "title", max_length=app_settings.TITLE_MAX_LENGTH)
         body = get_str(payload, "body", max_length=app_settings.BODY_MAX_LENGTH)
         level = get_choice(payload, "level", app_settings.ANNOUNCEMENT_LEVELS, required=False, default="info")
-        expires_at = _parse_expiry(payload.get("expires_at"))
+        expires_at = _parse_time(payload.get("expires_at"))
+        publish_at = _parse_time(payload.get("publish_at"), "publish_at")
+        audience = get_choice(payload, "audience", ("all", "staff", "online"), required=False, default="all")
         announcement = await database_sync_to_async(services.announcement_publish)(
-            user=self.user, title=title, body=body, level=level, expires_at=expires_at)
+            user=self.user, title=title, body=body, level=level, expires_at=expires_at, audience=audience,
+            publish_at=publish_at)
         return {"announcement": announcement_dict(announcement)}

@@ -46,7 +46,8 @@ NOTIFICATION = {"id": int, "seq": int, "verb": str, "level": OneOf("info", "succ
                 "target": Nullable({"type": str, "id": str, "repr": str}), "data": ANY_OBJECT, "url": Nullable(str),
                 "unread": bool, "created_at": ISO, "count": int, "actors": [USER], "actor_count": int}
 ANNOUNCEMENT = {"id": int, "title": str, "body": str, "level": OneOf("info", "warning", "critical"),
-                "author": Nullable(USER), "created_at": ISO, "expires_at": Nullable(ISO)}
+                "author": Nullable(USER), "created_at": ISO, "expires_at": Nullable(ISO),
+                "audience": OneOf("all", "staff", "online", "group"), "audience_group": Nullable(str)}
 ERROR_CODES = ("bad_request", "unknown_topic", "unknown_event", "not_joined", "forbidden", "not_found",
                "rate_limited", "too_large", "internal")
 ERROR = {"code": OneOf(*ERROR_CODES), "message": str, "retry_after?": NUMBER}
@@ -78,6 +79,7 @@ PUSHES = {
     ("announcements", "updated"): {"announcement": ANNOUNCEMENT},
     ("announcements", "dismissed"): {"id": int},
     ("announcements", "deleted"): {"id": int},
+    ("announcements", "withdrawn"): {"id": int},
     ("chat", "room"): {"room": ROOM},
     ("chat", "unread"): {"room": str, "unread": int, "last_message_id": int},
     ("chat", "removed"): {"room": str},

@@ -89,6 +89,11 @@ CASES = {
                                 lambda w: notes.announcement_delete(announcement=w.fresh_announcement())),
     "announcement_dismiss": Case("notifications.announcement_dismiss", ("announcements", "announcements", "dismissed"),
                                  lambda w: notes.announcement_dismiss(user=w.bob, announcement_id=w.announcement.pk)),
+    "announcement_withdraw": Case("notifications.announcement_withdraw", ("announcements", "announcements", "withdrawn"),
+                                  lambda w: notes.announcement_withdraw(announcement=w.fresh_announcement())),
+    "announcements_publish_due": Case("notifications.announcements_publish_due",
+                                      ("announcements", "announcements", "new"),
+                                      lambda w: notes.announcements_publish_due(now=w.later)),
     "document_share": Case("collab.document_share", ("doc:778", "doc:778", "access"),
                            lambda w: collab.document_share(document=w.document(), by=w.alice, remove_editor="bob")),
     "document_delete": Case("collab.document_delete", ("doc:778", "doc:778", "removed"),
@@ -123,6 +128,12 @@ class World:
         self.message, _ = chat.message_send(room=self.room, author=self.alice, body="first")
         [self.notification] = notifications.notify(self.bob, "earlier")
         self.announcement = notifications.announce("Earlier", "Body")
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        notifications.announce("Scheduled", "Body", publish_at=timezone.now() + timedelta(hours=1))
+        self.later = timezone.now() + timedelta(hours=2)  # when it is due
         self._announcements = Announcement.objects
         from collab.models import Document
         from games.models import Game, QuickMatch

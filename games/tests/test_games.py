@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _referee_by_hand(monkeypatch):
     """This process's referee loop stays off: each test runs its rounds itself (referee_once)."""
-    monkeypatch.setattr(referee, "ensure_referee", lambda: None)
+    monkeypatch.setattr(referee.referee, "ensure", lambda: None)
 
 
 @pytest.fixture
@@ -24,9 +24,8 @@ async def players(amake_user):
 
 
 async def referee_round():
-    """One round of the referee now (a round's lock would otherwise hold the next one back for a second)."""
-    await get_async_redis().delete(key("game", "referee"))
-    return await referee.referee_once()
+    """One round of the referee now (its lock, hub.periodic's, would hold the next one back for a second)."""
+    return await referee.referee_round()
 
 
 async def lobby(hub_connect, user):

@@ -37,7 +37,9 @@ def redis_traces(user_id, conn_ids):
             found += [f"{name}[{m.decode()}]" for m in redis.zrange(raw, 0, -1) if m.decode() in conns]
         elif kind == "set":
             found += [f"{name}[{m.decode()}]" for m in redis.smembers(raw) if m.decode() in conns]
-    return found
+    # Sorted: SCAN's order changes when Redis rehashes its keyspace (other keys come and go meanwhile,
+    # such as the per-second locks of hub.periodic).
+    return sorted(found)
 
 
 async def busy_user(amake_user, amake_room, connect):

@@ -20,7 +20,8 @@ def admin_client(user):
 
 
 def change_form(title, body="Body", level="info", expires_at=None):
-    fields = {"title": title, "body": body, "level": level, "expires_at_0": "", "expires_at_1": ""}
+    fields = {"title": title, "body": body, "level": level, "expires_at_0": "", "expires_at_1": "",
+              "audience": "all", "publish_at_0": "", "publish_at_1": ""}
     if expires_at is not None:
         fields.update(expires_at_0=expires_at.strftime("%Y-%m-%d"), expires_at_1=expires_at.strftime("%H:%M:%S"))
     return fields

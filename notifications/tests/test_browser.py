@@ -124,3 +124,25 @@ def test_grouped_notifications_show_as_one_item_naming_the_latest_actors(new_pag
                          group_key="post:1")
     expect(page.locator("#notification-page-list li")).to_have_count(1)
     expect(page.locator("#notification-page-list li")).to_contain_text("al, di and 2 others commented on <b>Plans</b>")  # al again: still 4 people
+
+
+def test_a_staff_announcement_reaches_staff_only_and_a_scheduled_one_appears_at_its_time(new_page, live_server_url):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    boss = signup(new_page(), live_server_url, "boss")
+    get_user_model().objects.filter(username="boss").update(is_staff=True)
+    worker = signup(new_page(), live_server_url, "worker")
+    for page in (boss, worker):
+        page.reload()  # boss's socket reads is_staff again on its next connect
+        page.wait_for_function("() => window.hub?.subscriptions.get('announcements')?.joined")
+    notifications.announce("Staff meeting", "at three", audience="staff")
+    expect(boss.locator("#announcements .announcement")).to_contain_text("Staff meeting")
+    # One for everyone, in two seconds: the worker sees it then, and never the staff one.
+    notifications.announce("Lunch", "is served", publish_at=timezone.now() + timedelta(seconds=2))
+    expect(worker.locator("#announcements .announcement")).to_have_count(0)
+    expect(worker.locator("#announcements .announcement")).to_contain_text("Lunch", timeout=10_000)
+    expect(boss.locator("#announcements .announcement", has_text="Lunch")).to_have_count(1)
+    worker.reload()
+    expect(worker.locator("#announcements .announcement")).to_have_count(1)  # Lunch only, on join too

@@ -44,7 +44,8 @@ async def test_adding_an_announcement_in_the_admin_publishes_it_live(amake_user,
         client = Client()
         client.force_login(admin)
         return client.post("/admin/notifications/announcement/add/", {
-            "title": "From the admin", "body": "Hello everyone", "level": "info", "expires_at_0": "", "expires_at_1": ""})
+            "title": "From the admin", "body": "Hello everyone", "level": "info", "expires_at_0": "", "expires_at_1": "",
+            "audience": "all"})
 
     response = await database_sync_to_async(add_in_admin)()
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -68,7 +69,8 @@ def test_admin_refuses_an_announcement_that_already_expired(make_user):
     client = Client()
     client.force_login(admin)
     response = client.post("/admin/notifications/announcement/add/", {
-        "title": "Too late", "body": "b", "level": "info", "expires_at_0": "2000-01-01", "expires_at_1": "10:00:00"})
+        "title": "Too late", "body": "b", "level": "info", "expires_at_0": "2000-01-01", "expires_at_1": "10:00:00",
+        "audience": "all"})
     assert response.status_code == 200 and "in the past" in response.content.decode()
     assert not Announcement.objects.exists()
 

@@ -1,6 +1,6 @@
 // Announcement banners: joins `announcements` and shows the active ones, oldest first. A banner
 // goes when it expires (the server stops returning it then), when the user dismisses it in any
-// tab, or when staff delete it (push `deleted`); a staff edit (push `updated`) replaces it, and
+// tab, or when staff delete or withdraw it (push `deleted`, `withdrawn`); a staff edit (push `updated`) replaces it, and
 // one whose `expires_at` was moved into the past goes. Text goes in with textContent only.
 import { button, el } from "../hub/dom.js";
 
@@ -39,6 +39,7 @@ class Banners {
     this.channel.on("updated", ({ announcement }) => this.replace(announcement));
     this.channel.on("dismissed", ({ id }) => this.remove(id));
     this.channel.on("deleted", ({ id }) => this.remove(id));
+    this.channel.on("withdrawn", ({ id }) => this.remove(id));
   }
 
   remember(a) {
