@@ -31,6 +31,8 @@ class AppSettings:
     DM_NAME_PART_LENGTH = 48
     """Each username's share of a direct room's stored name ("ann & bob")."""
     MENTIONS_MAX = 20
+    MUTE_MAX = __import__("datetime").timedelta(days=366)
+    """The longest timed mute; longer is muting until unmuted."""
     """Distinct @names of one message that are looked up and notified; later ones are plain text."""
     MENTION_AUTHOR_LENGTH = 100
     """The author's name in a mention's notification verb (the verb holds 255)."""

@@ -76,6 +76,13 @@ class Membership(models.Model):
     by_public_join = models.BooleanField(default=False)
     # A direct room cannot be left; its member can hide it from their lobby until a new message comes.
     hidden = models.BooleanField(default=False)
+    # Muted (`room:<slug>` `mute`): no mention or message notifications and no live lobby bump, until
+    # `muted_until` (None: until unmuted).
+    muted = models.BooleanField(default=False)
+    muted_until = models.DateTimeField(null=True, blank=True)
+
+    def is_muted(self, now=None):
+        return self.muted and (self.muted_until is None or self.muted_until > (now or timezone.now()))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="one_membership_per_user")]

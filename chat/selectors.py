@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, Q
+from django.utils import timezone
 
 from chat import app_settings
 from hub.errors import NotFound
@@ -48,7 +49,8 @@ def direct_members(*, room):
 def room_for_user(*, room, user):
     """The ROOM dict of one room as `user` sees it (unread count, last message, direct name)."""
     return room_dict(room, user, unread=room_unread(room=room, user=user),
-                     last_message_id=room_last_message_id(room=room), members=direct_members(room=room))
+                     last_message_id=room_last_message_id(room=room), members=direct_members(room=room),
+                     membership=Membership.objects.filter(room=room, user=user).first())
 
 
 def room_unread(*, room, user):
@@ -81,11 +83,19 @@ def rooms_for_user(*, user):
     members = {}
     for membership in Membership.objects.filter(room_id__in=direct).select_related("user"):
         members.setdefault(membership.room_id, []).append(membership.user)
+    mine = {m.room_id: m for m in Membership.objects.filter(user=user, room_id__in=ids)}
     return [
         room_dict(room, user, unread=unread.get(room.pk, 0), last_message_id=last_ids.get(room.pk),
-                  members=members.get(room.pk))
+                  members=members.get(room.pk), membership=mine.get(room.pk))
         for room in rooms
     ]
+
+
+def muted_member_ids(*, room, user_ids):
+    """Those of `user_ids` who have muted `room` now."""
+    now = timezone.now()
+    return {m.user_id for m in Membership.objects.filter(room=room, user_id__in=list(user_ids), muted=True)
+            if m.is_muted(now)}
 
 
 def member_room_slugs(*, user):

@@ -28,11 +28,14 @@ def room_name_for(room, viewer, members=None):
     return display_name(others[0]) if others else room.name
 
 
-def room_dict(room, viewer, *, unread=0, last_message_id=None, members=None):
+def room_dict(room, viewer, *, unread=0, last_message_id=None, members=None, membership=None):
+    muted = membership is not None and membership.is_muted()
     return {
         "slug": room.slug,
         "name": room_name_for(room, viewer, members),
         "kind": room.kind,
         "unread": unread,
         "last_message_id": last_message_id,
+        "muted": muted,
+        "muted_until": iso(membership.muted_until) if muted else None,
     }

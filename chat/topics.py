@@ -1,14 +1,23 @@
 """The `chat` topic (the user's rooms) and `room:<slug>` topics (one chat room each)."""
 
+from datetime import datetime
+
 from channels.db import database_sync_to_async
+from django.utils import timezone
 
 from chat import app_settings, selectors, services
 from chat.serializers import message_dict
 from hub import app_settings as hub_settings
 from hub.errors import BadRequest
+from hub.protocol import iso
 from hub.payload import get_bool, get_int, get_list, get_str
 from hub.topics import Topic
 from presence import api as presence
+
+
+def _time(text):
+    """An ISO-8601 time of the protocol (a trailing Z) as an aware datetime; None stays None."""
+    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class ChatTopic(Topic):
@@ -28,6 +37,7 @@ class ChatTopic(Topic):
             await self.subscribe(services.lobby_group(slug))
         rooms = await database_sync_to_async(selectors.rooms_for_user)(user=self.user)
         self.unread = {room["slug"]: room["unread"] for room in rooms}
+        self.muted = {room["slug"]: _time(room["muted_until"]) for room in rooms if room["muted"]}
         self.last_ids = {room["slug"]: room["last_message_id"] or 0 for room in rooms}  # as of the read
         return {"rooms": rooms}
 
@@ -39,6 +49,8 @@ class ChatTopic(Topic):
             if payload["author_id"] == self.user.pk or self.conn.is_joined(f"room:{slug}"):
                 return None
             self.unread[slug] = self.unread.get(slug, 0) + 1
+            if self._muted(slug):
+                return None  # counted, not bumped: the next join shows the count
             await self.conn.send_push(self.topic, "unread", {
                 "room": slug, "unread": self.unread[slug], "last_message_id": payload["message_id"]})
             return None
@@ -46,11 +58,25 @@ class ChatTopic(Topic):
             self.unread[payload["room"]] = payload["unread"]
             return None if self.conn.is_joined(f"room:{payload['room']}") else payload
         if event == "room":
-            await self.subscribe(services.lobby_group(payload["room"]["slug"]))  # a new member: count it too
+            room = payload["room"]
+            await self.subscribe(services.lobby_group(room["slug"]))  # a new member: count it too
+            if room["muted"]:
+                self.muted[room["slug"]] = _time(room["muted_until"])
+            else:
+                self.muted.pop(room["slug"], None)
         if event == "removed":  # left, removed, or a direct room hidden: no more counting
             await self.unsubscribe(services.lobby_group(payload["room"]))
             self.unread.pop(payload["room"], None)
         return payload
+
+    def _muted(self, slug):
+        if slug not in self.muted:
+            return False
+        until = self.muted[slug]
+        if until is None or until > timezone.now():
+            return True
+        del self.muted[slug]
+        return False
 
     async def on_open_dm(self, payload):
         username = get_str(payload, "username", max_length=hub_settings.USERNAME_MAX_LENGTH)
@@ -75,7 +101,7 @@ class ChatTopic(Topic):
 class RoomTopic(Topic):
     """`room:<slug>`: authorization at join; subscribe first, then read, so nothing falls in between."""
 
-    events = ("send", "history", "typing", "read", "edit", "delete", "remove")
+    events = ("send", "history", "typing", "read", "edit", "delete", "remove", "mute")
     filtered_events = ("read", "typing")  # messages, edits and deletes go to every socket alike
     # A page of up to 100 messages (~400 KB); a join reads the newest 50, or with `since` up to 100.
     costs = {"join": 5, "history": 10}
@@ -157,3 +183,17 @@ class RoomTopic(Topic):
         username = get_str(payload, "username", max_length=hub_settings.USERNAME_MAX_LENGTH)
         removed = await database_sync_to_async(services.member_remove)(room=self.room, by=self.user, username=username)
         return {"username": removed.username}
+
+    async def on_mute(self, payload):
+        muted = get_bool(payload, "muted")
+        until = payload.get("until")
+        if until is not None:
+            if not isinstance(until, str):
+                raise BadRequest("`until` must be an ISO-8601 time or null.")
+            try:
+                until = _time(until)
+            except ValueError:
+                raise BadRequest("`until` is not an ISO-8601 time.") from None
+        membership = await database_sync_to_async(services.room_mute)(
+            room=self.room, user=self.user, muted=muted, until=until)
+        return {"muted": membership.is_muted(), "until": iso(membership.muted_until)}

@@ -41,7 +41,7 @@ DIFF = {"joins": [PRESENCE], "leaves": [PRESENCE], "updates": [PRESENCE], "count
 MESSAGE = {"id": int, "seq": int, "change_seq": int, "room": str, "author": USER, "body": str, "created_at": ISO, "edited_at": Nullable(ISO),
            "edited_by": Nullable(USER), "deleted": bool, "client_id": Nullable(str)}
 ROOM = {"slug": str, "name": str, "kind": OneOf("public", "private", "direct"), "unread": int,
-        "last_message_id": Nullable(int)}
+        "last_message_id": Nullable(int), "muted": bool, "muted_until": Nullable(ISO)}
 NOTIFICATION = {"id": int, "seq": int, "verb": str, "level": OneOf("info", "success", "warning", "error"), "actor": Nullable(USER),
                 "target": Nullable({"type": str, "id": str, "repr": str}), "data": ANY_OBJECT, "url": Nullable(str),
                 "unread": bool, "created_at": ISO, "count": int, "actors": [USER], "actor_count": int}
@@ -133,6 +133,7 @@ REPLIES = {
     ("room:*", "edit"): {"message": MESSAGE},
     ("room:*", "delete"): {"message": MESSAGE},
     ("room:*", "remove"): {"username": str},
+    ("room:*", "mute"): {"muted": bool, "until": Nullable(ISO)},
     ("hub:*", "join"): LIVE_STATS,
     ("stream:*", "join"): {"snapshot": ANY_OBJECT, "seq": int},
     ("doc:*", "join"): {"document": {"id": int, "title": str, "public": bool, "owner": str}, "role": DOC_ROLE,

@@ -58,6 +58,8 @@ CASES = {
         user=w.carol, username="bob")),
     "members_add": Case("chat._push_room_added", ("chat", "chat", "room"), lambda w: chat.members_add(
         room=w.private_room, users=[w.bob])),
+    "room_mute": Case("chat.room_mute", ("chat", "chat", "room"),
+                      lambda w: chat.room_mute(room=w.room, user=w.bob, muted=True)),
     "room_leave (a direct room hidden)": Case("chat.room_leave", ("chat", "chat", "removed"),
                                               lambda w: chat.room_leave(room=w.dm, user=w.bob)),
     "membership deleted (the ORM)": Case("chat.membership_ended", ("chat", "chat", "removed"),

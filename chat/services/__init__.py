@@ -11,5 +11,5 @@ from chat.services.messages import (  # noqa: F401
 )
 from chat.services.rooms import (  # noqa: F401
     CHAT_TOPIC, dm_open, dm_open_limited, lobby_group, member_remove, members_add, membership_ensure, room_create,
-    room_create_limited, room_join, room_leave, room_name_clean, room_update,
+    room_create_limited, room_join, room_leave, room_mute, room_name_clean, room_update,
 )

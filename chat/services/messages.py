@@ -134,6 +134,7 @@ def mention_notify(*, message, present_user_ids):
         members = {u.pk: u for u in selectors.room_members(room=room)}  # the two of them
         recipients |= {uid for uid in members if uid not in present_user_ids}
     recipients.discard(message.author_id)
+    recipients -= selectors.muted_member_ids(room=room, user_ids=recipients)  # they asked for quiet
     recipients = sorted(recipients)[:app_settings.MENTIONS_MAX]  # two members may answer to one name, in case
     if not recipients:
         return []

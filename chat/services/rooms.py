@@ -210,6 +210,30 @@ def room_leave(*, room, user):
         push_to_users([user.pk], CHAT_TOPIC, "removed", {"room": room.slug})
 
 
+def room_mute(*, room, user, muted, until=None):
+    """Mute a room for `user` (no notifications, no live lobby bump) until `until` (None: until unmuted), or
+    unmute it. Every lobby of theirs hears of it (`room`, with `muted`). Returns the membership."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    if muted and until is not None:
+        if not isinstance(until, datetime) or timezone.is_naive(until):
+            raise BadRequest("`until` must be an ISO-8601 time with a time zone, or null.")
+        if until <= timezone.now():
+            raise BadRequest("`until` is in the past.")
+        if until - timezone.now() > app_settings.MUTE_MAX:
+            raise BadRequest("`until` is more than a year away: leave it out to mute until unmuted.")
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(room=room, user=user).first()
+        if membership is None:
+            raise NotFound("Join the room to mute it.")
+        membership.muted, membership.muted_until = bool(muted), until if muted else None
+        membership.save(update_fields=["muted", "muted_until"])
+        push_to_users([user.pk], CHAT_TOPIC, "room", {"room": selectors.room_for_user(room=room, user=user)})
+    return membership
+
+
 def member_remove(*, room, by, username):
     """Take someone out of a public or private room: its creator may, or a user with chat.delete_membership."""
     if room.kind == "direct":

@@ -180,3 +180,31 @@ def test_a_member_removed_sees_it_and_one_who_leaves_is_back_in_the_lobby(new_pa
     ann.wait_for_function("() => window.hub?.subscriptions.get('chat')?.joined")
     expect(ann.locator(f'#room-list li[data-slug="{room.slug}"]')).to_have_count(0)
     assert not Membership.objects.filter(room=room).exists()
+
+
+def test_a_muted_room_stays_quiet_and_shows_muted_in_the_lobby(new_page, live_server_url):
+    Room.objects.get_or_create(slug="general", defaults={"name": "General", "kind": "public"})
+    ann = open_room(signup(new_page(), live_server_url, "ann"), live_server_url)
+    ben = open_room(signup(new_page(), live_server_url, "ben"), live_server_url)
+    ben.select_option("#room-mute", "forever")
+    expect(ben.locator("#room-mute")).to_have_value("forever")
+    ben.goto(f"{live_server_url}/")  # the lobby
+    general = ben.locator('#room-list li[data-slug="general"]')
+    expect(general).to_have_attribute("data-muted", "true")
+    expect(general).to_contain_text("muted")
+    composer = ann.get_by_role("textbox", name="Message")
+    composer.fill("@ben lunch?")
+    composer.press("Enter")
+    expect(ann.locator("#messages li[data-id] .body", has_text="@ben lunch?")).to_have_count(1)
+    # Nothing may come, so there is no event to wait for: a second in which a bump or a toast would show.
+    ben.wait_for_timeout(1000)
+    expect(ben.locator("#bell")).to_have_attribute("aria-label", "Notifications, 0 unread")
+    expect(general.locator(".badge")).to_be_hidden()
+    # Unmuted in the room: the next mention notifies.
+    open_room(ben, live_server_url).select_option("#room-mute", "on")
+    expect(ben.locator("#room-mute")).to_have_value("on")
+    ben.goto(f"{live_server_url}/")
+    expect(ben.locator('#room-list li[data-slug="general"]')).to_have_attribute("data-muted", "false")
+    composer.fill("@ben now?")
+    composer.press("Enter")
+    expect(ben.locator("#bell")).to_have_attribute("aria-label", "Notifications, 1 unread")

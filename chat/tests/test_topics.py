@@ -30,7 +30,8 @@ async def test_join_authorization(amake_user, amake_room, connect):
     assert secret == {"code": "not_found", "message": "No room 'secret'."}
     assert (await comm.error("room:secret", "send", {"body": "hi"}))["code"] == "not_joined"
     data = await comm.ok("room:lounge", "join")
-    assert data["room"] == {"slug": "lounge", "name": "Lounge", "kind": "public", "unread": 0, "last_message_id": None}
+    assert data["room"] == {"slug": "lounge", "name": "Lounge", "kind": "public", "unread": 0, "last_message_id": None,
+                            "muted": False, "muted_until": None}
     assert data["messages"] == [] and data["more"] is False
     assert [u["username"] for u in data["present"]] == ["bob"]
     alices = await connect(alice)

@@ -12,7 +12,12 @@ function roomItem(room) {
   const link = el("a", { href: roomUrl(room.slug), textContent: room.name });
   const kind = el("span", { className: "kind", textContent: room.kind === "direct" ? "direct message" : room.kind });
   const item = el("li", {}, link, kind, badge);
+  if (room.muted) { // the count still shows, quietly; it does not go up live
+    badge.classList.add("muted");
+    item.append(el("span", { className: "kind muted-label", textContent: "muted" }));
+  }
   item.dataset.slug = room.slug;
+  item.dataset.muted = room.muted ? "true" : "false";
   return item;
 }
 

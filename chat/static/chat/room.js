@@ -63,6 +63,27 @@ function wireLeave(hub, slug) {
   });
 }
 
+/** The room's mute control: no mention notifications and no lobby bump while muted (`mute`). */
+function wireMute(room) {
+  const select = document.getElementById("room-mute");
+  const hours = { "1h": 1, "8h": 8 };
+  const show = ({ muted, until }) => {
+    select.value = !muted ? "on" : until === null ? "forever" : select.value === "on" ? "8h" : select.value;
+    select.title = muted && until ? `Muted until ${new Date(until).toLocaleString()}` : "";
+  };
+  room.onJoin((data) => {
+    select.disabled = false;
+    show({ muted: data.room.muted, until: data.room.muted_until });
+  });
+  select.addEventListener("change", () => {
+    const choice = select.value;
+    const until = hours[choice] ? new Date(Date.now() + hours[choice] * 3600 * 1000).toISOString() : null;
+    room.request("mute", { muted: choice !== "on", until }).then(show, (err) => {
+      document.getElementById("composer-error").textContent = friendly(err);
+    });
+  });
+}
+
 export function init(hub) {
   const root = document.getElementById("room");
   if (!root) return;
@@ -126,6 +147,7 @@ export function init(hub) {
   for (const event of ["edited", "deleted"]) room.on(event, ({ message }) => messages.add([message]));
   room.on("typing", (payload) => typists.update(payload));
   room.on("removed", () => closeRoom(room, "You are no longer a member of this room."));
+  wireMute(room);
   room.join();
   wireLeave(hub, root.dataset.slug);
 
