@@ -182,7 +182,7 @@ def _save_and_push(game):
 
 def move(*, game_id, user, column, seen_moves):
     """Drop a piece of `user` into `column`; `seen_moves` is the move count the player saw (the same move sent
-    twice is applied once). Returns the game. Raises NotFound, Forbidden (not a player, not their turn, the
+    twice is applied once; None: no such check, the move applies to the game as it is). Returns the game. Raises NotFound, Forbidden (not a player, not their turn, the
     game over, their clock at zero: which ends the game) or BadRequest (a full column, an old view)."""
     if not isinstance(column, int) or isinstance(column, bool) or not 0 <= column < app_settings.COLUMNS:
         raise BadRequest(f"`column` must be a whole number from 0 to {app_settings.COLUMNS - 1}.")
@@ -192,11 +192,12 @@ def move(*, game_id, user, column, seen_moves):
         if user.pk not in (game.first_id, game.second_id):
             raise Forbidden("Only the two players move; you are watching.")
         seat = 0 if user.pk == game.first_id else 1
-        if game.moves and seen_moves == game.moves - 1 and (game.moves - 1) % 2 == seat and game.last_column == column:
+        if (seen_moves is not None and game.moves and seen_moves == game.moves - 1 and (game.moves - 1) % 2 == seat
+                and game.last_column == column):
             return game  # this move again (a resend after a lost reply): applied once already
         if game.over:
             raise Forbidden("The game is over.")
-        if seen_moves != game.moves:
+        if seen_moves is not None and seen_moves != game.moves:
             raise BadRequest(f"The game is at move {game.moves}, not {seen_moves}: join again to see it.")
         if game.moves % 2 != seat:
             raise Forbidden("It is not your turn.")

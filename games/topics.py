@@ -67,7 +67,7 @@ class GameTopic(Topic):
 
     async def on_move(self, payload):
         column = get_int(payload, "column", minimum=0, maximum=app_settings.COLUMNS - 1)
-        seen = get_int(payload, "moves", minimum=0, maximum=app_settings.ROWS * app_settings.COLUMNS)
+        seen = get_int(payload, "moves", required=False, minimum=0, maximum=app_settings.ROWS * app_settings.COLUMNS)
         game = await database_sync_to_async(services.move)(
             game_id=self.game_id, user=self.user, column=column, seen_moves=seen)
         return {"game": await database_sync_to_async(services.game_dict)(game)}
