@@ -46,8 +46,9 @@ export function init(hub) {
     unread = data.unread;
     render();
   });
-  channel.on("new", (payload) => {
-    if (items.has(payload.notification.id)) return; // a duplicate after a resume
+  // `new`, and `updated` (a grouped item took in one more: the same id, a new position).
+  const arrived = (payload, already, show) => {
+    if (already) return; // a duplicate after a resume
     if (lastSeq !== null && payload.notification.seq > lastSeq + 1) {
       channel.rejoin(); // one before it has not arrived (pushes can cross): fetch the gap, in order
       return;
@@ -56,20 +57,11 @@ export function init(hub) {
     unread = payload.unread;
     toast(payload.notification);
     render();
-    page?.added(payload);
-  });
-  channel.on("updated", (payload) => { // a grouped item took in one more: the same id, a new position
-    if (lastSeq !== null && payload.notification.seq <= lastSeq) return; // a duplicate after a resume
-    if (lastSeq !== null && payload.notification.seq > lastSeq + 1) {
-      channel.rejoin();
-      return;
-    }
-    remember(payload.notification);
-    unread = payload.unread;
-    toast(payload.notification);
-    render();
-    page?.updated(payload);
-  });
+    show(payload);
+  };
+  channel.on("new", (payload) => arrived(payload, items.has(payload.notification.id), (p) => page?.added(p)));
+  channel.on("updated", (payload) => arrived(payload, lastSeq !== null && payload.notification.seq <= lastSeq,
+    (p) => page?.updated(p)));
   channel.on("unread", (payload) => {
     unread = payload.unread;
     for (const n of items.values()) {
