@@ -90,7 +90,9 @@ def game_dict(game):
 
 
 def _locked(game_id):
-    game = Game.objects.select_for_update().select_related("first", "second", "winner").filter(pk=game_id).first()
+    # Only the game row: FOR UPDATE cannot lock the nullable side of the outer join to `winner` (PostgreSQL).
+    game = Game.objects.select_for_update(of=("self",)).select_related("first", "second", "winner").filter(
+        pk=game_id).first()
     if game is None:
         raise NotFound("No such game.")
     return game
