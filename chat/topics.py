@@ -10,7 +10,7 @@ from chat.serializers import message_dict
 from hub import app_settings as hub_settings
 from hub.errors import BadRequest
 from hub.protocol import iso
-from hub.payload import get_bool, get_int, get_list, get_str
+from hub.payload import get_bool, get_int, get_list, get_str, get_time
 from hub.topics import Topic
 from presence import api as presence
 
@@ -185,15 +185,7 @@ class RoomTopic(Topic):
         return {"username": removed.username}
 
     async def on_mute(self, payload):
-        muted = get_bool(payload, "muted")
-        until = payload.get("until")
-        if until is not None:
-            if not isinstance(until, str):
-                raise BadRequest("`until` must be an ISO-8601 time or null.")
-            try:
-                until = _time(until)
-            except ValueError:
-                raise BadRequest("`until` is not an ISO-8601 time.") from None
+        muted, until = get_bool(payload, "muted"), get_time(payload, "until")
         membership = await database_sync_to_async(services.room_mute)(
             room=self.room, user=self.user, muted=muted, until=until)
         return {"muted": membership.is_muted(), "until": iso(membership.muted_until)}

@@ -8,7 +8,7 @@ from collab import app_settings, awareness, services
 from hub import rates
 from hub.errors import NotFound, RateLimited
 from hub.guards import FrameBudget
-from hub.payload import get_str
+from hub.payload import get_str, id_suffix
 from hub.push import apublish, apush_to_topic, push_message, user_group
 from hub.topics import Topic
 
@@ -34,13 +34,12 @@ class DocTopic(Topic):
     aid = None
 
     async def join(self, payload):
-        if not self.suffix.isascii() or not self.suffix.isdigit() or len(self.suffix) > 18:
-            raise NotFound("No such document.")
+        document_id = id_suffix(self.suffix, "document")
         state_vector = payload.get("state_vector")
         state_vector = b"" if state_vector is None else services.decode_base64(
             state_vector, "state_vector", STATE_VECTOR_MAX_BYTES)
         document, role = await database_sync_to_async(services.document_for)(
-            document_id=int(self.suffix), user=self.user)
+            document_id=document_id, user=self.user)
         self.document_id, self.role = document.pk, role
         self.aid = awareness.awareness_id(self.conn.conn_id, self.topic)
         self.cursors = FrameBudget(app_settings.AWARENESS_PER_SECOND, 1)

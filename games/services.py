@@ -89,9 +89,14 @@ def game_dict(game):
     }
 
 
+def _games():
+    """Games with their players and winner read in the same query (game_dict names them)."""
+    return Game.objects.select_related("first", "second", "winner")
+
+
 def _locked(game_id):
     # Only the game row: FOR UPDATE cannot lock the nullable side of the outer join to `winner` (PostgreSQL).
-    game = Game.objects.select_for_update(of=("self",)).select_related("first", "second", "winner").filter(
+    game = _games().select_for_update(of=("self",)).filter(
         pk=game_id).first()
     if game is None:
         raise NotFound("No such game.")
@@ -99,7 +104,7 @@ def _locked(game_id):
 
 
 def game_for(game_id):
-    game = Game.objects.select_related("first", "second", "winner").filter(pk=game_id).first()
+    game = _games().filter(pk=game_id).first()
     if game is None:
         raise NotFound("No such game.")
     return game
@@ -107,9 +112,9 @@ def game_for(game_id):
 
 def lobby_for(user):
     """The user's games going on and the latest finished games of the site, for the lobby."""
-    mine = Game.objects.select_related("first", "second", "winner").filter(
+    mine = _games().filter(
         Q(first=user) | Q(second=user), ended="").order_by("-id")[:app_settings.ACTIVE_MAX]
-    done = Game.objects.select_related("first", "second", "winner").exclude(ended="").order_by(
+    done = _games().exclude(ended="").order_by(
         "-finished_at", "-id")[:app_settings.RESULTS_SHOWN]
     return {"games": [game_dict(g) for g in mine], "results": [game_dict(g) for g in done],
             "waiting": QuickMatch.objects.filter(user=user).exists()}
@@ -127,7 +132,7 @@ def _start(first, second):
     clock = app_settings.CLOCK_SECS * 1000
     game = Game.objects.create(first=first, second=second, board=EMPTY_BOARD, clock_first_ms=clock,
                                clock_second_ms=clock)
-    return Game.objects.select_related("first", "second", "winner").get(pk=game.pk)
+    return _games().get(pk=game.pk)
 
 
 def invite(*, creator, opponent_username):

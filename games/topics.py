@@ -5,8 +5,7 @@ from channels.db import database_sync_to_async
 from games import app_settings, services
 from hub import app_settings as hub_settings
 from hub import rates
-from hub.errors import NotFound
-from hub.payload import get_int, get_str
+from hub.payload import get_int, get_str, id_suffix
 from hub.topics import Topic
 from presence import api as presence
 
@@ -50,9 +49,7 @@ class GameTopic(Topic):
     costs = {"join": 2}
 
     async def join(self, payload):
-        if not self.suffix.isascii() or not self.suffix.isdigit() or len(self.suffix) > 18:
-            raise NotFound("No such game.")
-        self.game_id = int(self.suffix)
+        self.game_id = id_suffix(self.suffix, "game")
         game = await database_sync_to_async(services.game_for)(self.game_id)
         await self.subscribe()
         # Presence of the game's set is how the referee tells a player who is away (games.referee).

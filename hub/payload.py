@@ -1,6 +1,8 @@
 """Reading fields of a client payload: each helper returns the value or raises BadRequest naming the field."""
 
-from hub.errors import BadRequest
+from datetime import datetime
+
+from hub.errors import BadRequest, NotFound
 
 # Ids are 64-bit in every database we support; bigger ones would overflow there.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -78,3 +80,26 @@ def get_choice(payload, key, choices, *, required=True, default=None):
     if value not in choices:
         raise BadRequest(f"`{key}` must be one of {', '.join(choices)}.")
     return value
+
+
+def get_time(payload, key, *, required=False, default=None):
+    """An aware datetime from an ISO-8601 time with a time zone (a trailing Z, as the protocol writes them)."""
+    value, absent = _present(payload, key, required, default)
+    if absent:
+        return value
+    if not isinstance(value, str):
+        raise BadRequest(f"`{key}` must be an ISO-8601 time or null.")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"`{key}` is not an ISO-8601 time.") from None
+    if parsed.tzinfo is None:
+        raise BadRequest(f"`{key}` needs a time zone (e.g. a trailing Z).")
+    return parsed
+
+
+def id_suffix(suffix, what):
+    """The id in a topic name such as `doc:<id>`; NotFound (as for an id that does not exist) for anything else."""
+    if not suffix.isascii() or not suffix.isdigit() or len(suffix) > 18:  # 18 digits: always a 64-bit id
+        raise NotFound(f"No such {what}.")
+    return int(suffix)

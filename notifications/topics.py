@@ -1,11 +1,9 @@
 """The `notifications` topic (the user's own) and the `announcements` topic (site-wide)."""
 
-from datetime import datetime
-
 from channels.db import database_sync_to_async
 
-from hub.errors import BadRequest, NotFound
-from hub.payload import get_choice, get_int, get_list, get_str
+from hub.errors import NotFound
+from hub.payload import get_choice, get_int, get_list, get_str, get_time
 from hub.topics import Topic
 from notifications import app_settings, selectors, services
 from notifications.serializers import announcement_dict, notification_dict
@@ -62,20 +60,6 @@ class NotificationsTopic(Topic):
         return await database_sync_to_async(_list)(self.user, before, limit)
 
 
-def _parse_time(value, field="expires_at"):
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise BadRequest(f"`{field}` must be an ISO-8601 time or null.")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"`{field}` is not an ISO-8601 time.")
-    if parsed.tzinfo is None:
-        raise BadRequest(f"`{field}` needs a time zone (e.g. a trailing Z).")
-    return parsed
-
-
 class AnnouncementsTopic(Topic):
     """Everyone who joined hears new announcements of their audience; staff may publish."""
 
@@ -109,8 +93,8 @@ class AnnouncementsTopic(Topic):
         title = get_str(payload, "title", max_length=app_settings.TITLE_MAX_LENGTH)
         body = get_str(payload, "body", max_length=app_settings.BODY_MAX_LENGTH)
         level = get_choice(payload, "level", app_settings.ANNOUNCEMENT_LEVELS, required=False, default="info")
-        expires_at = _parse_time(payload.get("expires_at"))
-        publish_at = _parse_time(payload.get("publish_at"), "publish_at")
+        expires_at = get_time(payload, "expires_at")
+        publish_at = get_time(payload, "publish_at")
         audience = get_choice(payload, "audience", ("all", "staff", "online"), required=False, default="all")
         announcement = await database_sync_to_async(services.announcement_publish)(
             user=self.user, title=title, body=body, level=level, expires_at=expires_at, audience=audience,
