@@ -8,6 +8,12 @@ class ChatConfig(AppConfig):
     name = "chat"
 
     def ready(self):
+        import notifications
+
+        # Missed mentions and direct messages are what people want by email when they were away.
+        notifications.register_kind("chat.mention", "Mentions of you in rooms", default="email")
+        notifications.register_kind("chat.direct", "Direct messages", default="email")
+
         from chat.topics import ChatTopic, RoomTopic
         from hub.topics import register
 

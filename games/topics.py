@@ -53,7 +53,7 @@ class GameTopic(Topic):
         game = await database_sync_to_async(services.game_for)(self.game_id)
         await self.subscribe()
         # Presence of the game's set is how the referee tells a player who is away (games.referee).
-        await presence.track(self.conn, self.topic)
+        await presence.track(self.conn, self.topic, always=True)  # the referee: absent players forfeit
         # Read again after subscribing: a move made in between is in this reply or comes as a push.
         game = await database_sync_to_async(services.game_for)(self.game_id)
         return {"game": await database_sync_to_async(services.game_dict)(game)}

@@ -158,6 +158,8 @@ class HubConsumer(AsyncWebsocketConsumer):
         """The user's rights, groups or password changed elsewhere: re-read them now, or close 4401."""
         if not await self.reread_user():
             await self.close_with(protocol.CLOSE_SESSION_ENDED)
+            return
+        await lifecycle.notify("user_changed", self)
 
     async def hub_close(self, message):
         """Close this socket (logout elsewhere, or the layer asking every socket to resume)."""

@@ -9,6 +9,8 @@ A listener is an object with any of these async methods:
   it; about once per heartbeat interval;
 - `heartbeat(conn, payload)`: the client's heartbeat payload, as it came; raise a HubError
   to refuse it (the client gets it as the heartbeat's reply);
+- `user_changed(conn)`: the socket's user was re-read because something of theirs changed
+  (hub.push.users_changed: rights, groups, password, presence's "appear offline");
 - `disconnected(conn)`: the socket closed; `is_draining()` says whether the server closed it
   because it is stopping (its client is expected back on another server soon);
 - `shutdown()`: awaited once when the server stops, after its sockets have closed

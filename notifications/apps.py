@@ -8,6 +8,11 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
+        from notifications import kinds
+
+        kinds.register_kind(kinds.DEFAULT_KIND, "Other notifications")
+        kinds.register_kind(kinds.ANNOUNCEMENTS, "Announcements from staff", deliveries=("in_app", "off"))
+
         from hub.topics import register
         from notifications.topics import AnnouncementsTopic, NotificationsTopic
 

@@ -11,7 +11,8 @@ from collections import Counter
 from django.db import models, transaction
 from django.utils import timezone
 
-from notifications import app_settings
+from notifications import app_settings, kinds
+
 # A path on this site or an http(s) URL, nothing that is not a plain URL character.
 # "//host" and "/\\host" are other sites to a browser, "javascript:" would be script.
 SAFE_URL = re.compile(r"(?:/(?![/\\])|https?://)[^\x00-\x20\x7f]*")
@@ -81,6 +82,10 @@ class Notification(models.Model):
     actor_ids = models.JSONField(default=list, blank=True)
     # Its position in the recipient's stream, in commit order (take_seqs): what clients resume after.
     seq = models.BigIntegerField(editable=False)
+    # notify(kind=...): which of the recipient's preferences it answered to (notifications.kinds).
+    kind = models.CharField(max_length=kinds.NAME_MAX_LENGTH, default=kinds.DEFAULT_KIND)
+    # When it went out in an email digest (notifications.emails): never emailed twice.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -88,6 +93,8 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "unread"], name="notif_recipient_unread"),
             models.Index(fields=["recipient", "id"], name="notif_recipient_id"),
             models.Index(fields=["recipient", "group_key", "unread"], name="notif_recipient_group"),
+            # The email digest's scan: unread, not emailed, created before a time.
+            models.Index(fields=["unread", "emailed_at", "created_at"], name="notif_email_due"),
         ]
         constraints = [models.UniqueConstraint(fields=["recipient", "seq"], name="one_notification_per_position")]
 
@@ -144,3 +151,28 @@ class AnnouncementDismissal(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["announcement", "user"], name="one_dismissal_per_user")]
+
+
+class NotificationPreference(models.Model):
+    """A person's choice for one kind of notification (notifications.kinds.DELIVERIES); no row: the kind's default."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=kinds.NAME_MAX_LENGTH)
+    delivery = models.CharField(max_length=10, choices=[(d, kinds.DELIVERY_LABELS[d]) for d in kinds.DELIVERIES])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")]
+
+    def __str__(self):
+        return f"{self.user}: {self.kind} {self.delivery}"
+
+
+class NotificationSettings(models.Model):
+    """A person's settings beyond kinds; no row: the defaults."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
+                                related_name="+")
+    # Do not disturb: notifications are stored and counted, but no toasts pop up.
+    do_not_disturb = models.BooleanField(default=False)
+    # When the last digest email went out (one per HUB_EMAIL_AFTER window at most).
+    last_emailed_at = models.DateTimeField(null=True, blank=True)

@@ -19,7 +19,7 @@ from hub.errors import BadRequest, Forbidden
 from hub.outbox import rebuildable
 from hub.push import push_each, push_to_topic, push_to_users
 from hub.retention import prune_in_batches
-from notifications import app_settings, selectors
+from notifications import app_settings, kinds, preferences, selectors
 from notifications.models import (Announcement, AnnouncementDismissal, Notification, take_seqs,
                                   validate_notification_url)
 from notifications.serializers import announcement_dict, notification_dict
@@ -78,8 +78,12 @@ def notification_check(*, verb, level, data, url):
             raise BadRequest("url must be a path on this site (/...) or an http(s):// URL, without spaces")
 
 
-def notify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None, group_key=None):
+def notify(recipient, verb, *, actor=None, target=None, level="info", data=None, url=None, group_key=None,
+           kind=None):
     """Create one notification per recipient in one insert; push each live after commit.
+
+    `kind` (registered with notifications.register_kind; default "notifications.other"): recipients who
+    turned that kind off get nothing.
 
     With `group_key`, a recipient who has an unread notification of that key gets it updated instead
     (the new verb, level, data, url and target; one more in `count`; the actor added to its actors;
@@ -93,7 +97,11 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
                          "characters")
     _check_saved(actor, get_user_model(), "actor")
     _check_saved(target, models.Model, "target")
+    kind = kinds.get_kind(kinds.DEFAULT_KIND if kind is None else kind)
     users = _recipients(recipient)
+    if users:
+        wanted = preferences.deliveries_for(user_ids=[user.pk for user in users], kind=kind)
+        users = [user for user in users if wanted[user.pk] != "off"]
     if not users:
         return []
     target_fields = {}
@@ -102,7 +110,7 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
                          "target_object_id": str(target.pk),
                          "target_repr": str(target)[:app_settings.TARGET_REPR_MAX_LENGTH]}
     now = timezone.now()
-    fields = dict(actor=actor, verb=verb.strip(), level=level, data=data or {}, url=url, created_at=now,
+    fields = dict(actor=actor, verb=verb.strip(), level=level, data=data or {}, url=url, created_at=now, kind=kind.name,
                   **({"target_content_type": None, "target_object_id": "", "target_repr": ""} | target_fields))
     with transaction.atomic():
         grouped = _grouped(users, group_key, fields) if group_key else []
@@ -125,7 +133,7 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
 
 
 # What a grouped notification takes from the latest of its notifications.
-GROUPED_FIELDS = ("actor", "verb", "level", "data", "url", "created_at", "target_content_type", "target_object_id",
+GROUPED_FIELDS = ("kind", "actor", "verb", "level", "data", "url", "created_at", "target_content_type", "target_object_id",
                   "target_repr")
 
 

@@ -15,12 +15,14 @@ sockets whose server died expire with the presence TTL.
 from presence import services, store
 
 
-async def track(conn, topic, *, meta=None, event="presence"):
+async def track(conn, topic, *, meta=None, event="presence", always=False):
     """Track this socket in the presence set named `topic` (meta: a small JSON-able dict).
 
-    Tracking a socket again replaces its meta and is not a join.
+    Tracking a socket again replaces its meta and is not a join. A user who chose to appear offline
+    is not tracked (nor listed) until they stop, unless `always`: for sets the app's own logic must
+    see everyone in (a game's referee), whatever they chose.
     """
-    await services.connection_set_track(conn, topic, meta=meta, event=event)
+    await services.connection_set_track(conn, topic, meta=meta, event=event, always=always)
 
 
 async def untrack(conn, topic):

@@ -16,7 +16,11 @@ class PresenceListener:
 
     async def connected(self, conn):
         services.ensure_sweeper()  # servers other than daphne never call started()
-        await services.connection_track(conn)
+        await services.connection_open(conn)
+
+    async def user_changed(self, conn):
+        """They may have begun or stopped appearing offline."""
+        await services.connection_visibility_check(conn)
 
     async def activity(self, conn):
         await services.connection_refresh(conn)

@@ -12,3 +12,12 @@ class LastSeen(models.Model):
 
     def __str__(self):
         return f"{self.user} last seen {self.at:%Y-%m-%d %H:%M}"
+
+
+class AppearOffline(models.Model):
+    """The user chose "appear offline" (/settings/notifications/): their sockets are not tracked where others
+    see them (presence.services), while they still see everyone else."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
+                                related_name="+")
+    since = models.DateTimeField(auto_now_add=True)

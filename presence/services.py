@@ -20,7 +20,7 @@ from hub.push import apush_to_topic, push_to_topic
 from hub.topics import SharedPayload
 from hub.users import user_dict, users_by_username
 from presence import app_settings, selectors, store
-from presence.models import LastSeen
+from presence.models import AppearOffline, LastSeen
 
 logger = logging.getLogger(__name__)
 
@@ -311,8 +311,18 @@ def connection_status(conn):
     return _statuses.get(conn.conn_id, "online")
 
 
+async def connection_open(conn):
+    """A new socket: tracked in the site set unless its user chose to appear offline."""
+    if await database_sync_to_async(selectors.appears_offline)(user=conn.user):
+        _hidden.add(conn.conn_id)
+        return
+    await connection_track(conn)
+
+
 async def connection_track(conn):
-    """Track a socket in the site set (on connect, and again if Redis lost it)."""
+    """Track a socket in the site set (on connect, and again if Redis lost it); not while its user appears offline."""
+    if conn.conn_id in _hidden:
+        return
     changes = await store.track(
         SITE_SET, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
         ttl_s=hub_settings.PRESENCE_TTL_SECS, event=SITE_EVENT,
@@ -322,8 +332,8 @@ async def connection_track(conn):
 
 async def connection_refresh(conn):
     """Push a socket's expiry forward; re-track it if Redis forgot it (restart, or swept while stalled)."""
-    if not await store.touch(conn.conn_id, hub_settings.PRESENCE_TTL_SECS):
-        await connection_track(conn)
+    if not await store.touch(conn.conn_id, hub_settings.PRESENCE_TTL_SECS) and conn.conn_id not in _hidden:
+        await connection_track(conn)  # (a hidden socket in no set has nothing in Redis to touch)
 
 
 async def connection_status_set(conn, status):
@@ -378,6 +388,7 @@ def _drop_local_state(conn):
     _status_applied_at.pop(conn.conn_id, None)
     _statuses.pop(conn.conn_id, None)
     _tracked_sets.pop(conn.conn_id, None)
+    _hidden.discard(conn.conn_id)
 
 
 async def connection_hand_over(conn, grace_s):
@@ -399,14 +410,20 @@ async def connection_forget(conn):
     await publish(await store.forget(conn.conn_id))
 
 
-# The sets (besides the site set) each live connection of this process is tracked in, so an
-# untrack of a set the socket is not in (a refused join's cleanup) costs no Redis call.
+# The sets (besides the site set) each live connection of this process is tracked in, {name: (meta, event,
+# always)}, so an untrack of a set the socket is not in (a refused join's cleanup) costs no Redis call, and
+# a socket whose user stops appearing offline is tracked again where it was.
 _tracked_sets = {}
+# Live connections of this process whose user appears offline: in no set others see, apart from the sets
+# tracked with `always` (a game's referee must know a player is there whatever they chose).
+_hidden = set()
 
 
-async def connection_set_track(conn, set_name, *, meta=None, event="presence"):
+async def connection_set_track(conn, set_name, *, meta=None, event="presence", always=False):
     """Track a socket in a named set (presence.api.track)."""
-    _tracked_sets.setdefault(conn.conn_id, set()).add(set_name)  # first: a failure below still gets untracked
+    _tracked_sets.setdefault(conn.conn_id, {})[set_name] = (meta, event, always)  # first: a failure below still gets untracked
+    if conn.conn_id in _hidden and not always:
+        return
     changes = await store.track(set_name, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
                                 ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event)
     await publish(changes)
@@ -414,11 +431,46 @@ async def connection_set_track(conn, set_name, *, meta=None, event="presence"):
 
 async def connection_set_untrack(conn, set_name):
     """Stop tracking a socket in a named set (presence.api.untrack); free if it was not tracked there."""
-    tracked = _tracked_sets.get(conn.conn_id, set())
+    tracked = _tracked_sets.get(conn.conn_id, {})
     if set_name not in tracked:
         return
-    tracked.discard(set_name)
+    _meta, _event, always = tracked.pop(set_name)
+    if conn.conn_id in _hidden and not always:
+        return
     await publish(await store.untrack(set_name, conn.conn_id))
+
+
+def appear_offline_set(*, user, value):
+    """Appear offline (or stop): stored, then every open socket of the user re-reads it (hub.push.users_changed
+    reaches each one's lifecycle `user_changed`) and leaves, or joins again, every set others see."""
+    from hub.push import users_changed
+
+    if value:
+        AppearOffline.objects.get_or_create(user=user)
+    else:
+        AppearOffline.objects.filter(user=user).delete()
+    users_changed([user.pk])
+
+
+async def connection_visibility_check(conn):
+    """The user changed: if they began or stopped appearing offline, this socket leaves or rejoins its sets."""
+    hidden = await database_sync_to_async(selectors.appears_offline)(user=conn.user)
+    if getattr(conn, "closed", False) or hidden == (conn.conn_id in _hidden):
+        return
+    shown = [(name, meta, event) for name, (meta, event, always) in _tracked_sets.get(conn.conn_id, {}).items()
+             if not always]
+    if hidden:
+        _hidden.add(conn.conn_id)
+        changes = await store.untrack(SITE_SET, conn.conn_id)
+        for name, _meta, _event in shown:
+            changes += await store.untrack(name, conn.conn_id)
+        await publish(changes)
+        return
+    _hidden.discard(conn.conn_id)
+    await connection_track(conn)
+    for name, meta, event in shown:
+        await publish(await store.track(name, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
+                                        ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event))
 
 
 def conn_user(conn):

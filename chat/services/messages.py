@@ -142,7 +142,8 @@ def mention_notify(*, message, present_user_ids):
     verb = (f"{author} sent you a message" if room.kind == "direct"
             else f"{author} mentioned you in {room.name}")
     return notifications.notify([members[uid] for uid in recipients], verb, actor=message.author, target=room,
-                                url=f"/chat/{room.slug}/", data={"room": room.slug, "message_id": message.pk})
+                                url=f"/chat/{room.slug}/", data={"room": room.slug, "message_id": message.pk},
+                                kind="chat.direct" if room.kind == "direct" else "chat.mention")
 
 
 def _changeable(room, user, message_id, permission):

@@ -148,7 +148,9 @@ def test_notify_costs_the_same_queries_for_2_or_20_recipients(make_user, django_
     for recipients in (users[:2], users):
         with transaction.atomic():
             with django_capture_on_commit_callbacks(execute=False) as callbacks:
-                with django_assert_num_queries(5):  # savepoint, the positions (one upsert), insert, outbox row, release
+                # the recipients' preferences for the kind, savepoint, the positions (one upsert), insert,
+                # outbox row, release
+                with django_assert_num_queries(6):
                     notifications.notify(recipients, "now")
             assert len(callbacks) == 1
             with django_assert_num_queries(1):  # the counts of every recipient, for their pushes

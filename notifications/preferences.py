@@ -1,0 +1,70 @@
+"""Each person's notification preferences: a delivery per kind and do-not-disturb, with presence's
+"appear offline" on the same page. Read by notify() and the email digest; set from /settings/notifications/
+and the unsubscribe link; every change is pushed (`preferences`) to the person's open tabs.
+"""
+
+from django.db import transaction
+
+from hub.errors import BadRequest
+from hub.push import push_to_users
+from notifications import kinds
+from notifications.models import NotificationPreference, NotificationSettings
+
+NOTIFICATIONS_TOPIC = "notifications"
+
+
+def deliveries_for(*, user_ids, kind):
+    """{user id: "in_app" | "email" | "off"} for one kind, in one query (no row: the kind's default)."""
+    chosen = dict(NotificationPreference.objects.filter(user_id__in=list(user_ids), kind=kind.name)
+                  .values_list("user_id", "delivery"))
+    # A choice the kind no longer offers (its app changed its deliveries) counts as its default.
+    return {uid: chosen[uid] if chosen.get(uid) in kind.deliveries else kind.default for uid in user_ids}
+
+
+def do_not_disturb(*, user):
+    return NotificationSettings.objects.filter(user=user, do_not_disturb=True).exists()
+
+
+def preferences_of(*, user):
+    """PREFERENCES (docs/protocol.md): every kind with its label, choices and this person's delivery,
+    do_not_disturb and appear_offline."""
+    from presence import selectors as presence_selectors
+
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "delivery"))
+    return {
+        "kinds": [{"kind": kind.name, "label": kind.label, "deliveries": list(kind.deliveries),
+                   "delivery": chosen.get(kind.name) if chosen.get(kind.name) in kind.deliveries else kind.default}
+                  for kind in kinds.all_kinds()],
+        "do_not_disturb": do_not_disturb(user=user),
+        "appear_offline": presence_selectors.appears_offline(user=user),
+    }
+
+
+def preferences_set(*, user, deliveries=None, do_not_disturb=None, appear_offline=None):
+    """Store what changed (deliveries: {kind name: delivery}; None leaves a setting as it is) and push the
+    whole PREFERENCES to every open tab of the person after the commit. BadRequest for an unknown kind or a
+    delivery the kind does not offer; nothing is stored then."""
+    from presence import services as presence_services
+
+    deliveries = deliveries or {}
+    for name, delivery in deliveries.items():
+        kind = kinds.get_kind(name)
+        if delivery not in kind.deliveries:
+            raise BadRequest(f"{name} can be delivered {', '.join(kind.deliveries)}, not {delivery!r}")
+    with transaction.atomic():
+        for name, delivery in deliveries.items():
+            NotificationPreference.objects.update_or_create(user=user, kind=name, defaults={"delivery": delivery})
+        if do_not_disturb is not None:
+            NotificationSettings.objects.update_or_create(user=user, defaults={"do_not_disturb": bool(do_not_disturb)})
+        if appear_offline is not None:
+            presence_services.appear_offline_set(user=user, value=bool(appear_offline))
+        preferences = preferences_of(user=user)
+        push_to_users([user.pk], NOTIFICATIONS_TOPIC, "preferences", {"preferences": preferences})
+    return preferences
+
+
+def emails_unsubscribe(*, user):
+    """The one-click unsubscribe: every kind this person gets by email is in the app only from now on."""
+    emailed = [kind.name for kind in kinds.all_kinds()
+               if deliveries_for(user_ids=[user.pk], kind=kind)[user.pk] == "email"]
+    return preferences_set(user=user, deliveries={name: "in_app" for name in emailed})
