@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from hub import views
+from notifications.views import preferences_page
 
 # The admin's own login form has no rate limit: send it to allauth's login (and its per-IP and
 # per-account limits on failures), then back. A signed-in non-staff user gets 403.
@@ -22,4 +23,5 @@ urlpatterns = [
     path("games/", include("games.urls")),
     path("live/", include("live.urls")),
     path("notifications/", include("notifications.urls")),
+    path("settings/notifications/", preferences_page, name="notification_settings"),
 ]

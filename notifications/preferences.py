@@ -11,6 +11,7 @@ from notifications import kinds
 from notifications.models import NotificationPreference, NotificationSettings
 
 NOTIFICATIONS_TOPIC = "notifications"
+ANNOUNCEMENTS_TOPIC = "announcements"
 
 
 def deliveries_for(*, user_ids, kind):
@@ -19,6 +20,11 @@ def deliveries_for(*, user_ids, kind):
                   .values_list("user_id", "delivery"))
     # A choice the kind no longer offers (its app changed its deliveries) counts as its default.
     return {uid: chosen[uid] if chosen.get(uid) in kind.deliveries else kind.default for uid in user_ids}
+
+
+def announcements_off(*, user):
+    kind = kinds.get_kind(kinds.ANNOUNCEMENTS)
+    return deliveries_for(user_ids=[user.pk], kind=kind)[user.pk] == "off"
 
 
 def do_not_disturb(*, user):
@@ -52,6 +58,7 @@ def preferences_set(*, user, deliveries=None, do_not_disturb=None, appear_offlin
         if delivery not in kind.deliveries:
             raise BadRequest(f"{name} can be delivered {', '.join(kind.deliveries)}, not {delivery!r}")
     with transaction.atomic():
+        announcements_were_off = announcements_off(user=user)
         for name, delivery in deliveries.items():
             NotificationPreference.objects.update_or_create(user=user, kind=name, defaults={"delivery": delivery})
         if do_not_disturb is not None:
@@ -60,7 +67,25 @@ def preferences_set(*, user, deliveries=None, do_not_disturb=None, appear_offlin
             presence_services.appear_offline_set(user=user, value=bool(appear_offline))
         preferences = preferences_of(user=user)
         push_to_users([user.pk], NOTIFICATIONS_TOPIC, "preferences", {"preferences": preferences})
+        if announcements_off(user=user) != announcements_were_off:
+            _announcements_refresh(user)
     return preferences
+
+
+def announcements_shown(*, user):
+    """(off, [ANNOUNCEMENT]): whether the person turned announcements off, and the active ones they see
+    (with announcements off, only critical ones)."""
+    from notifications.selectors import announcements_active
+    from notifications.serializers import announcement_dict
+
+    off = announcements_off(user=user)
+    return off, [announcement_dict(a) for a in announcements_active(user=user) if not off or a.level == "critical"]
+
+
+def _announcements_refresh(user):
+    """Open banners follow the choice: every active announcement the person sees from now on, and `off`."""
+    off, items = announcements_shown(user=user)
+    push_to_users([user.pk], ANNOUNCEMENTS_TOPIC, "refresh", {"items": items, "off": off})
 
 
 def emails_unsubscribe(*, user):

@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 from hub.errors import NotFound
 from hub.payload import get_choice, get_int, get_list, get_str, get_time
 from hub.topics import Topic
-from notifications import app_settings, selectors, services
+from notifications import app_settings, preferences, selectors, services
 from notifications.serializers import announcement_dict, notification_dict
 
 
@@ -15,6 +15,10 @@ def _items(rows):
 
 
 def _join_notifications(user, since, since_seq=None):
+    return {**_joined_items(user, since, since_seq), "preferences": preferences.preferences_of(user=user)}
+
+
+def _joined_items(user, since, since_seq):
     unread = selectors.notification_unread_count(user=user)
     if since_seq is not None:
         rows, more = selectors.notifications_since_seq(user=user, since_seq=since_seq)
@@ -37,7 +41,8 @@ class NotificationsTopic(Topic):
     """Pushes arrive through the user's own group; only the user's rows are ever read or marked."""
 
     events = ("read", "read_all", "list")
-    costs = {"join": 5, "list": 5, "read_all": 5}  # pages of up to 100 rows; read_all updates every unread row
+    # Pages of up to 100 rows (a join also reads the preferences); read_all updates every unread row.
+    costs = {"join": 6, "list": 5, "read_all": 5}
 
     async def join(self, payload):
         since = get_int(payload, "since", required=False)
@@ -61,14 +66,26 @@ class NotificationsTopic(Topic):
 
 
 class AnnouncementsTopic(Topic):
-    """Everyone who joined hears new announcements of their audience; staff may publish."""
+    """Everyone who joined hears new announcements of their audience; staff may publish.
+
+    Someone who turned announcements off (/settings/notifications/) sees only critical ones; `refresh`
+    (pushed to them when they change that) carries the whole list again and the new choice.
+    """
 
     events = ("dismiss", "publish")
-    filtered_events = ("new", "updated")  # an audience of staff or a group: checked per socket
+    filtered_events = ("new", "updated", "refresh")  # an audience of staff or a group: checked per socket
+    off = False
 
     async def on_push(self, event, payload, message):
+        if event == "refresh":
+            self.off = payload["off"]
+            return payload
         announcement = payload.get("announcement")
-        if announcement is None or announcement["audience"] in ("all", "online"):
+        if announcement is None:
+            return payload
+        if self.off and announcement["level"] != "critical":
+            return None
+        if announcement["audience"] in ("all", "online"):
             return payload
         if await database_sync_to_async(selectors.in_audience)(
                 user=self.user, audience=announcement["audience"], group_name=announcement["audience_group"]):
@@ -78,8 +95,8 @@ class AnnouncementsTopic(Topic):
     async def join(self, payload):
         get_int(payload, "since", required=False)  # validated; the active set already holds newer ones
         await self.subscribe()
-        rows = await database_sync_to_async(selectors.announcements_active)(user=self.user)
-        return {"items": [announcement_dict(a) for a in rows]}
+        self.off, items = await database_sync_to_async(preferences.announcements_shown)(user=self.user)
+        return {"items": items}
 
     async def on_dismiss(self, payload):
         announcement_id = get_int(payload, "id")

@@ -1,11 +1,13 @@
-"""The full notification list page, and its "Mark all read" form."""
+"""The full notification list page, its "Mark all read" form, and the notification settings page."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from notifications import app_settings, selectors, services
+from notifications import app_settings, preferences, selectors, services
+from notifications.forms import PreferencesForm
 from notifications.serializers import who
 
 
@@ -25,3 +27,17 @@ def notification_read_all(request):
     """The same service as the socket's `read_all`: the user's open tabs update live."""
     services.notification_mark_all_read(user=request.user)
     return redirect("notifications:list")
+
+
+@login_required
+def preferences_page(request):
+    """/settings/notifications/: saved through the same service as every other caller; every open tab of the
+    user (this page in another tab too) follows the change live (push `preferences`)."""
+    form = PreferencesForm(request.POST or None, preferences=preferences.preferences_of(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        preferences.preferences_set(user=request.user, deliveries=form.deliveries(),
+                                    do_not_disturb=form.cleaned_data["do_not_disturb"],
+                                    appear_offline=form.cleaned_data["appear_offline"])
+        messages.success(request, "Your notification settings are saved.")
+        return redirect("notification_settings")
+    return render(request, "notifications/preferences.html", {"form": form}, status=400 if form.errors else 200)

@@ -50,6 +50,9 @@ ANNOUNCEMENT = {"id": int, "title": str, "body": str, "level": OneOf("info", "wa
                 "audience": OneOf("all", "staff", "online", "group"), "audience_group": Nullable(str)}
 ERROR_CODES = ("bad_request", "unknown_topic", "unknown_event", "not_joined", "forbidden", "not_found",
                "rate_limited", "too_large", "internal")
+PREFERENCES = {"kinds": [{"kind": str, "label": str, "deliveries": [OneOf("in_app", "email", "off")],
+                          "delivery": OneOf("in_app", "email", "off")}],
+               "do_not_disturb": bool, "appear_offline": bool}
 ERROR = {"code": OneOf(*ERROR_CODES), "message": str, "retry_after?": NUMBER}
 
 PROCESS_STATS = {"id": str, "host": str, "pid": int, "started_at": ISO, "at": ISO, "sockets": int,
@@ -75,11 +78,13 @@ PUSHES = {
     ("notifications", "new"): {"notification": NOTIFICATION, "unread": int},
     ("notifications", "updated"): {"notification": NOTIFICATION, "unread": int},
     ("notifications", "unread"): {"unread": int, "read_ids": (OneOf("all"), [int])},
+    ("notifications", "preferences"): {"preferences": PREFERENCES},
     ("announcements", "new"): {"announcement": ANNOUNCEMENT},
     ("announcements", "updated"): {"announcement": ANNOUNCEMENT},
     ("announcements", "dismissed"): {"id": int},
     ("announcements", "deleted"): {"id": int},
     ("announcements", "withdrawn"): {"id": int},
+    ("announcements", "refresh"): {"items": [ANNOUNCEMENT], "off": bool},
     ("chat", "room"): {"room": ROOM},
     ("chat", "unread"): {"room": str, "unread": int, "last_message_id": int},
     ("chat", "removed"): {"room": str},
@@ -112,7 +117,8 @@ REPLIES = {
     ("presence", "set"): {"status": OneOf("online", "away")},
     ("presence", "query"): {"users": [PRESENCE]},
     ("presence", "watch"): {"users": [PRESENCE]},
-    ("notifications", "join"): {"unread": int, "items": [NOTIFICATION], "more": bool, "unread_ids?": [int]},
+    ("notifications", "join"): {"unread": int, "items": [NOTIFICATION], "more": bool, "unread_ids?": [int],
+                                "preferences": PREFERENCES},
     ("notifications", "read"): {"unread": int, "read_ids": [int]},
     ("notifications", "read_all"): {"unread": OneOf(0), "read_ids": OneOf("all")},
     ("notifications", "list"): {"items": [NOTIFICATION]},

@@ -1,6 +1,7 @@
 """Every push sent on commit: a rolled-back write sends nothing; the same write committed sends it.
 
-The sites are found by reading the apps' services.py (every function that calls a push
+The sites are found by reading the apps' services (services.py, services/, notifications/preferences.py:
+every function that calls a push
 helper with its on-commit default), so a new push site without a case below fails
 `test_every_on_commit_push_site_has_a_rollback_case`.
 """
@@ -19,7 +20,7 @@ from chat import services as chat
 from collab import services as collab
 from games import services as games
 from chat.models import Membership
-from notifications import services as notes
+from notifications import preferences, services as notes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +39,8 @@ def on_commit_push_sites():
     """{"app.function"} of every function in the apps' services and signals that calls a push helper
     without on_commit=False."""
     sites = set()
-    paths = [*ROOT.glob("*/services.py"), *ROOT.glob("*/services/*.py"), *ROOT.glob("*/signals.py")]
+    paths = [*ROOT.glob("*/services.py"), *ROOT.glob("*/services/*.py"), *ROOT.glob("*/signals.py"),
+             ROOT / "notifications" / "preferences.py"]
     for path in sorted(paths):
         for function in ast.walk(ast.parse(path.read_text())):
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -96,6 +98,11 @@ CASES = {
     "announcements_publish_due": Case("notifications.announcements_publish_due",
                                       ("announcements", "announcements", "new"),
                                       lambda w: notes.announcements_publish_due(now=w.later)),
+    "preferences_set": Case("notifications.preferences_set", ("notifications", "notifications", "preferences"),
+                            lambda w: preferences.preferences_set(user=w.bob, do_not_disturb=True)),
+    "announcements turned off": Case(
+        "notifications._announcements_refresh", ("announcements", "announcements", "refresh"),
+        lambda w: preferences.preferences_set(user=w.bob, deliveries={"notifications.announcement": "off"})),
     "document_share": Case("collab.document_share", ("doc:778", "doc:778", "access"),
                            lambda w: collab.document_share(document=w.document(), by=w.alice, remove_editor="bob")),
     "document_delete": Case("collab.document_delete", ("doc:778", "doc:778", "removed"),

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 import notifications
-from tests.browser import signup
+from tests.browser import login, signup
 from hub.testing.servers import ROOT, database_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -146,3 +146,46 @@ def test_a_staff_announcement_reaches_staff_only_and_a_scheduled_one_appears_at_
     expect(boss.locator("#announcements .announcement", has_text="Lunch")).to_have_count(1)
     worker.reload()
     expect(worker.locator("#announcements .announcement")).to_have_count(1)  # Lunch only, on join too
+
+
+def test_settings_page_saves_follows_other_tabs_and_quiets_toasts(new_page, live_server_url):
+    """/settings/notifications/ from the header: a save in one tab shows in the other tab's form at once;
+    do-not-disturb keeps notifications counted but pops no toast; appear offline takes the person out of
+    everyone's online list until they turn it off."""
+    first = signup(new_page(), live_server_url, "pia")
+    watcher = signup(new_page(), live_server_url, "quinn")
+    expect(watcher.locator('#presence-list li[data-username="pia"]')).to_be_visible()
+    second = login(new_page(), live_server_url, "pia")
+    second.goto(f"{live_server_url}/settings/notifications/")
+    second.wait_for_function("() => window.hub?.subscriptions.get('notifications')?.joined")
+    first.get_by_role("link", name="Notification settings").first.click()
+    first.wait_for_url(f"{live_server_url}/settings/notifications/")
+    expect(first.get_by_role("radio", name="In the app and by email").first).to_be_visible()
+    direct = first.locator('tr[data-kind="chat.direct"]')
+    expect(direct.get_by_role("radio", name="In the app and by email")).to_be_checked()  # the kind's default
+    direct.get_by_role("radio", name="Off").check()
+    first.get_by_label("Do not disturb").check()
+    first.get_by_role("button", name="Save").click()
+    expect(first.locator(".flash")).to_have_text("Your notification settings are saved.")
+    # The other tab's form follows, without a reload.
+    expect(second.get_by_label("Do not disturb")).to_be_checked()
+    expect(second.locator('tr[data-kind="chat.direct"]').get_by_role("radio", name="Off")).to_be_checked()
+    expect(second.locator("#notification-settings-synced")).to_have_text("Updated: saved in another tab.")
+    # Do not disturb: counted on the bell, no toast.
+    pia = get_user_model().objects.get(username="pia")
+    notifications.notify(pia, "A quiet one")
+    expect(second.locator("#bell")).to_have_attribute("aria-label", "Notifications, 1 unread")
+    expect(second.locator("#bell")).to_have_attribute("data-dnd", "on")
+    expect(second.locator("#toasts .toast")).to_have_count(0)
+    # Appear offline, then back.
+    second.get_by_label("Appear offline").check()
+    second.get_by_role("button", name="Save").click()
+    expect(second.locator(".flash")).to_have_text("Your notification settings are saved.")
+    expect(watcher.locator('#presence-list li[data-username="pia"]')).to_have_count(0, timeout=5_000)
+    expect(first.get_by_label("Appear offline")).to_be_checked()
+    first.get_by_label("Appear offline").uncheck()
+    first.get_by_label("Do not disturb").uncheck()
+    first.get_by_role("button", name="Save").click()
+    expect(watcher.locator('#presence-list li[data-username="pia"]')).to_be_visible(timeout=5_000)
+    notifications.notify(pia, "A loud one")
+    expect(second.locator("#toasts .toast")).to_have_text("A loud one")

@@ -1,7 +1,8 @@
 // Announcement banners: joins `announcements` and shows the active ones, oldest first. A banner
 // goes when it expires (the server stops returning it then), when the user dismisses it in any
 // tab, or when staff delete or withdraw it (push `deleted`, `withdrawn`); a staff edit (push `updated`) replaces it, and
-// one whose `expires_at` was moved into the past goes. Text goes in with textContent only.
+// one whose `expires_at` was moved into the past goes; `refresh` replaces them all (announcements turned
+// off or on at /settings/notifications/). Text goes in with textContent only.
 import { button, el } from "../hub/dom.js";
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's longest wait
@@ -40,6 +41,12 @@ class Banners {
     this.channel.on("dismissed", ({ id }) => this.remove(id));
     this.channel.on("deleted", ({ id }) => this.remove(id));
     this.channel.on("withdrawn", ({ id }) => this.remove(id));
+    // The person turned announcements off or on again (in some tab): the whole list, as a join has it.
+    this.channel.on("refresh", ({ items }) => {
+      this.shown.clear();
+      for (const a of items) this.remember(a);
+      this.render();
+    });
   }
 
   remember(a) {

@@ -1,11 +1,12 @@
 // The user's notifications: joins `notifications` (resuming `since` the newest id seen), keeps
 // the newest ones and the unread count, and feeds the bell, the toasts and, when it is open,
 // the /notifications/ page. Pushes: `new` (one more, with the count), `updated` (a grouped item took in
-// one more: "alice, bob and 3 others ...") and `unread` (read in
-// some tab of the user, this one included).
+// one more: "alice, bob and 3 others ..."), `unread` (read in some tab of the user, this one included)
+// and `preferences` (saved in some tab: do-not-disturb stops the toasts; the settings page follows).
 import { safeUrl } from "../hub/dom.js";
 import { Bell } from "./bell.js";
 import { ListPage } from "./list_page.js";
+import { PreferencesPage } from "./preferences_page.js";
 import { toast } from "./toasts.js";
 
 export function init(hub) {
@@ -23,6 +24,13 @@ export function init(hub) {
     readAll: () => channel.request("read_all", {}).catch(() => {}),
   });
   const page = ListPage.find(channel);
+  const settingsPage = PreferencesPage.find();
+  let doNotDisturb = false;
+  const prefer = (preferences, live) => {
+    doNotDisturb = preferences.do_not_disturb;
+    document.getElementById("bell").dataset.dnd = doNotDisturb ? "on" : "off";
+    settingsPage?.show(preferences, live);
+  };
   const render = () => bell.render(items, unread);
   const remember = (n) => {
     items.set(n.id, n);
@@ -44,6 +52,7 @@ export function init(hub) {
     }
     for (const n of data.items) remember(n);
     unread = data.unread;
+    prefer(data.preferences, false);
     render();
   });
   // `new`, and `updated` (a grouped item took in one more: the same id, a new position).
@@ -55,7 +64,7 @@ export function init(hub) {
     }
     remember(payload.notification);
     unread = payload.unread;
-    toast(payload.notification);
+    if (!doNotDisturb) toast(payload.notification); // still kept and counted
     render();
     show(payload);
   };
@@ -70,5 +79,6 @@ export function init(hub) {
     render();
     page?.read(payload);
   });
+  channel.on("preferences", ({ preferences }) => prefer(preferences, true));
   channel.join();
 }
