@@ -6,6 +6,7 @@ processes' entries age out by score, so a crash never locks a user out.
 """
 
 import logging
+import time
 
 from hub import app_settings, lifecycle, protocol
 from hub.push import session_group, user_group
@@ -59,20 +60,52 @@ def _key(user_id):
     return key("sockets", user_id)
 
 
+# When each user last had a live socket (set on connect, every refresh and close): "were they away since
+# then?", asked by the email digest (notifications.emails). Kept a while after they leave.
+LIVE_AT_TTL_SECS = 7 * 24 * 3600
+
+
+def _live_at_key(user_id):
+    return key("live_at", user_id)
+
+
+async def _with_live_at(user_id, command):
+    """Run `command(pipeline)` and stamp the user's live-at time, in one round trip (two keys: two slots in a
+    cluster, hence not one script)."""
+    async with get_async_redis().pipeline(transaction=False) as pipe:
+        command(pipe)
+        pipe.set(_live_at_key(user_id), int(time.time()), ex=LIVE_AT_TTL_SECS)
+        result, _ = await pipe.execute()
+    return result
+
+
 async def register(user_id, conn_id, ttl_s):
     """Record a socket; return how many live sockets the user has now (this one included)."""
-    return await get_async_redis().eval(_REGISTER, 1, _key(user_id), conn_id, ttl_s)
+    return await _with_live_at(user_id, lambda pipe: pipe.eval(_REGISTER, 1, _key(user_id), conn_id, ttl_s))
 
 
 async def refresh(user_id, conn_id, ttl_s):
     """Push a socket's expiry forward; False if Redis no longer has it (restarted, or swept as dead)."""
-    return bool(await get_async_redis().eval(_REFRESH, 1, _key(user_id), conn_id, ttl_s))
+    return bool(await _with_live_at(user_id, lambda pipe: pipe.eval(_REFRESH, 1, _key(user_id), conn_id, ttl_s)))
 
 
 async def unregister(user_id, conn_id):
-    await get_async_redis().zrem(_key(user_id), conn_id)
+    await _with_live_at(user_id, lambda pipe: pipe.zrem(_key(user_id), conn_id))
+
+
+def last_live(user_ids):
+    """{user id: unix time (s) they last had a live socket, or None}, for many users in one MGET (sync).
+
+    Precise to a refresh (a live socket is refreshed at least every HUB_PRESENCE_TTL); None for
+    someone not connected for LIVE_AT_TTL_SECS, or when Redis lost it (a restart).
+    """
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    values = get_sync_redis().mget([_live_at_key(uid) for uid in user_ids])
+    return {uid: None if value is None else int(value) for uid, value in zip(user_ids, values)}
 
 
 def forget_user(user_id):
-    """Drop a deleted user's socket count (sync; their sockets are being closed)."""
-    get_sync_redis().delete(_key(user_id))
+    """Drop a deleted user's socket count and live-at time (sync; their sockets are being closed)."""
+    get_sync_redis().delete(_key(user_id), _live_at_key(user_id))

@@ -189,6 +189,20 @@ if not EMAIL_BACKEND:
             "links into the logs, so it is used only when EMAIL_BACKEND names it explicitly."
         )
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Hub <hub@localhost>")
+# Notifications still unread this many seconds after they were made, whose recipient had no live
+# socket since, are emailed in one digest per person per window (notifications.emails); 0: no emails.
+HUB_EMAIL_AFTER = env.int("HUB_EMAIL_AFTER", default=600)
+if not 0 <= HUB_EMAIL_AFTER <= 7 * 86400:
+    raise ImproperlyConfigured("HUB_EMAIL_AFTER must be whole seconds from 0 (no emails) to 604800 (a week)")
+# Where the site is, for the links in emails (which have no request to take it from): by default
+# https://<the first of DJANGO_ALLOWED_HOSTS>, or http://127.0.0.1:8000 (python3 dev.py run) with debug on.
+HUB_SITE_URL = env.str("HUB_SITE_URL", default="").rstrip("/")
+if not HUB_SITE_URL:
+    HUB_SITE_URL = "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0] if ALLOWED_HOSTS else 'localhost'}"
+if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", HUB_SITE_URL):
+    raise ImproperlyConfigured(f"HUB_SITE_URL must be an http(s):// address such as https://hub.example.com, "
+                               f"not {HUB_SITE_URL!r}")
 
 # --- HTTPS. With debug off every HTTPS-only setting is on; DJANGO_SECURE_COOKIES=0 turns them
 # all off for plain-http setups (the test suite's servers, a LAN demo), whatever the debug mode.

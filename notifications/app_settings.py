@@ -39,6 +39,25 @@ class AppSettings:
     PAGE_SIZE = 25
     """Notifications per page of /notifications/."""
 
+    EMAIL_CHECK_SECS = 30
+    """How often a server process looks for notifications due to be emailed (one process a round)."""
+    EMAIL_MAX_AGE = timedelta(days=2)
+    """Notifications older than this when first looked at (a server down for days) are not emailed."""
+    EMAIL_USERS_PER_ROUND = 200
+    """People one round emails at most; the others are next (a round every EMAIL_CHECK_SECS)."""
+    EMAIL_DIGEST_MAX_ITEMS = 50
+    """Notifications one digest lists at most, the oldest first; the rest are in the next one."""
+
+    @property
+    def EMAIL_AFTER(self):
+        """HUB_EMAIL_AFTER: seconds a notification waits, unread, before it may be emailed; 0: never."""
+        return settings.HUB_EMAIL_AFTER
+
+    @property
+    def SITE_URL(self):
+        """HUB_SITE_URL: where the links in emails point."""
+        return settings.HUB_SITE_URL
+
     @property
     def NOTIFICATION_RETENTION_DAYS(self):
         """HUB_NOTIFICATION_RETENTION_DAYS: `hub_prune` deletes read notifications created longer ago."""

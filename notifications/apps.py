@@ -20,9 +20,10 @@ class NotificationsConfig(AppConfig):
         register("announcements", AnnouncementsTopic)
 
         from hub import lifecycle
-        from notifications.scheduler import scheduler
+        from notifications.scheduler import emailer, scheduler
 
         lifecycle.add_listener(scheduler)  # scheduled announcements, published by one process at a time
+        lifecycle.add_listener(emailer)  # digests of missed notifications, by one process at a time
 
         from hub import retention
         from notifications import app_settings

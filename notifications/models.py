@@ -84,7 +84,9 @@ class Notification(models.Model):
     seq = models.BigIntegerField(editable=False)
     # notify(kind=...): which of the recipient's preferences it answered to (notifications.kinds).
     kind = models.CharField(max_length=kinds.NAME_MAX_LENGTH, default=kinds.DEFAULT_KIND)
-    # When it went out in an email digest (notifications.emails): never emailed twice.
+    # The email digest (notifications.emails) decides once per notification, HUB_EMAIL_AFTER after it was
+    # made: `email_checked` then, and `emailed_at` if it went out. Never emailed twice.
+    email_checked = models.BooleanField(default=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -93,8 +95,10 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "unread"], name="notif_recipient_unread"),
             models.Index(fields=["recipient", "id"], name="notif_recipient_id"),
             models.Index(fields=["recipient", "group_key", "unread"], name="notif_recipient_group"),
-            # The email digest's scan: unread, not emailed, created before a time.
-            models.Index(fields=["unread", "emailed_at", "created_at"], name="notif_email_due"),
+            # The email digest's scan: the unread ones not decided yet, oldest first. Partial: read and
+            # decided ones (nearly all, in time) are not in it.
+            models.Index(fields=["created_at"], condition=models.Q(unread=True, email_checked=False),
+                         name="notif_email_pending"),
         ]
         constraints = [models.UniqueConstraint(fields=["recipient", "seq"], name="one_notification_per_position")]
 

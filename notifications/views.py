@@ -4,9 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
-from notifications import app_settings, preferences, selectors, services
+from notifications import app_settings, emails, preferences, selectors, services
 from notifications.forms import PreferencesForm
 from notifications.serializers import who
 
@@ -41,3 +42,17 @@ def preferences_page(request):
         messages.success(request, "Your notification settings are saved.")
         return redirect("notification_settings")
     return render(request, "notifications/preferences.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@csrf_exempt  # the signed token is the proof; mail clients POST here themselves (RFC 8058 one-click)
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """An email's unsubscribe link, no login needed. GET asks (link scanners fetch every link of a mail and
+    must not unsubscribe anyone); POST, from that page's one button or the mail client, does it."""
+    user = emails.unsubscribe_user(token)
+    if user is None:
+        return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)
+    done = request.method == "POST"
+    if done:
+        preferences.emails_unsubscribe(user=user)
+    return render(request, "notifications/unsubscribe.html", {"done": done, "username": user.username})

@@ -207,3 +207,21 @@ def test_document_limits_that_fit_together_start():
 def test_bad_game_settings_stop_startup_naming_the_variable(env, named):
     result = load_settings(DJANGO_SECRET_KEY="k" * 50, **env)
     assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and named in result.stderr
+
+
+@pytest.mark.parametrize("variable, value, named", [
+    ("HUB_EMAIL_AFTER", "-1", "HUB_EMAIL_AFTER"), ("HUB_EMAIL_AFTER", "604801", "HUB_EMAIL_AFTER"),
+    ("HUB_SITE_URL", "hub.example.com", "HUB_SITE_URL"), ("HUB_SITE_URL", "javascript:alert(1)", "HUB_SITE_URL"),
+    ("HUB_SITE_URL", "https://hub.example.com/x y", "HUB_SITE_URL")])
+def test_bad_email_settings_stop_startup(variable, value, named):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, **{variable: value})
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and named in result.stderr
+
+
+def test_email_settings_defaults_follow_the_allowed_hosts_and_debug():
+    show = "settings.HUB_EMAIL_AFTER, settings.HUB_SITE_URL"
+    assert load_settings(DJANGO_SECRET_KEY="k" * 50, DJANGO_ALLOWED_HOSTS="hub.example.com,x",
+                         show=show).stdout.split() == ["600", "https://hub.example.com"]
+    assert load_settings(DJANGO_DEBUG="1", show=show).stdout.split() == ["600", "http://127.0.0.1:8000"]
+    assert load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_SITE_URL="https://hub.example.com/", HUB_EMAIL_AFTER="0",
+                         show=show).stdout.split() == ["0", "https://hub.example.com"]
