@@ -59,8 +59,9 @@ def room_shows_receipts(*, room):
 def room_members_matching(*, room, prefix, exclude=None):
     """Up to MEMBER_SUGGESTIONS_MAX active members whose username starts with `prefix` (ignoring case), by name.
 
-    Starts from the room's memberships (the (room, user) index), so the work is the room's, never
-    the whole user table's; LOWER(username) is the expression hub's migration indexes.
+    Indexed both ways: PostgreSQL finds the users by prefix (chat migration 0009's pattern index on
+    LOWER(username)) or the room's memberships (the (room, user) index), whichever is fewer; SQLite
+    cannot use an index for LIKE and reads the room's memberships. Never a scan of every user.
     """
     # The exact-case match too: SQLite's LOWER() folds ASCII only (as in hub.users.users_by_username).
     users = (room_member_users(room=room).filter(is_active=True).annotate(username_lower=Lower("username"))
