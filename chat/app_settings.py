@@ -31,9 +31,15 @@ class AppSettings:
     DM_NAME_PART_LENGTH = 48
     """Each username's share of a direct room's stored name ("ann & bob")."""
     MENTIONS_MAX = 20
+    """Distinct @names of one message that are looked up and notified; later ones are plain text."""
     MUTE_MAX = __import__("datetime").timedelta(days=366)
     """The longest timed mute; longer is muting until unmuted."""
-    """Distinct @names of one message that are looked up and notified; later ones are plain text."""
+    RECEIPTS_MAX_MEMBERS = 20
+    """Rooms of at most this many members show who has read what: their join lists every member's read
+    marker and a `read` reaches everyone in the room. A bigger room does neither: each member's client
+    moves its marker at every message, and telling every socket of N of them about each is N² frames."""
+    MEMBER_SUGGESTIONS_MAX = 10
+    """Members one `members` lookup (the composer's @name completion) answers with at most."""
     MENTION_AUTHOR_LENGTH = 100
     """The author's name in a mention's notification verb (the verb holds 255)."""
     SLUG_ATTEMPTS = 3

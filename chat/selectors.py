@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from chat import app_settings
@@ -39,6 +40,35 @@ def room_member_users(*, room):
 
 def room_members(*, room):
     return list(room_member_users(room=room))
+
+
+def room_read_markers(*, room):
+    """Every member's Membership (user loaded) in a room of at most RECEIPTS_MAX_MEMBERS members; None in a
+    bigger one. One query that reads a row past the limit at most: a big room's members are never listed."""
+    limit = app_settings.RECEIPTS_MAX_MEMBERS
+    rows = list(Membership.objects.filter(room=room).select_related("user").order_by("id")[:limit + 1])
+    return None if len(rows) > limit else rows
+
+
+def room_shows_receipts(*, room):
+    """Whether the room is small enough to show read markers (RECEIPTS_MAX_MEMBERS): a count that stops past it."""
+    return Membership.objects.filter(room=room)[:app_settings.RECEIPTS_MAX_MEMBERS + 1].count() \
+        <= app_settings.RECEIPTS_MAX_MEMBERS
+
+
+def room_members_matching(*, room, prefix, exclude=None):
+    """Up to MEMBER_SUGGESTIONS_MAX active members whose username starts with `prefix` (ignoring case), by name.
+
+    Indexed both ways: PostgreSQL finds the users by prefix (chat migration 0009's pattern index on
+    LOWER(username)) or the room's memberships (the (room, user) index), whichever is fewer; SQLite
+    cannot use an index for LIKE and reads the room's memberships. Never a scan of every user.
+    """
+    # The exact-case match too: SQLite's LOWER() folds ASCII only (as in hub.users.users_by_username).
+    users = (room_member_users(room=room).filter(is_active=True).annotate(username_lower=Lower("username"))
+             .filter(Q(username_lower__startswith=prefix.lower()) | Q(username__startswith=prefix)))
+    if exclude is not None:
+        users = users.exclude(pk=exclude.pk)
+    return list(users.order_by("username_lower", "pk")[:app_settings.MEMBER_SUGGESTIONS_MAX])
 
 
 def direct_members(*, room):

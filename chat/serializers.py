@@ -1,4 +1,4 @@
-"""docs/protocol.md's MESSAGE and ROOM objects."""
+"""docs/protocol.md's MESSAGE and ROOM objects, and a room join's read markers."""
 
 from hub.protocol import iso
 from hub.users import display_name, user_dict
@@ -39,3 +39,8 @@ def room_dict(room, viewer, *, unread=0, last_message_id=None, members=None, mem
         "muted": muted,
         "muted_until": iso(membership.muted_until) if muted else None,
     }
+
+
+def read_marker_dict(membership):
+    """{"user": USER, "last_read_id": id | null}: null for a member who has read nothing yet."""
+    return {"user": user_dict(membership.user), "last_read_id": membership.last_read_id or None}

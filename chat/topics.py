@@ -12,6 +12,7 @@ from hub.errors import BadRequest
 from hub.protocol import iso
 from hub.payload import get_bool, get_int, get_list, get_str, get_time
 from hub.topics import Topic
+from hub.users import user_dict
 from presence import api as presence
 
 
@@ -101,10 +102,11 @@ class ChatTopic(Topic):
 class RoomTopic(Topic):
     """`room:<slug>`: authorization at join; subscribe first, then read, so nothing falls in between."""
 
-    events = ("send", "history", "typing", "read", "edit", "delete", "remove", "mute")
+    events = ("send", "history", "typing", "read", "edit", "delete", "remove", "mute", "members")
     filtered_events = ("read", "typing")  # messages, edits and deletes go to every socket alike
     # A page of up to 100 messages (~400 KB); a join reads the newest 50, or with `since` up to 100.
-    costs = {"join": 5, "history": 10}
+    # `members`: one query over the room's memberships per keystroke of an @name being typed.
+    costs = {"join": 5, "history": 10, "members": 2}
 
     @classmethod
     def cost(cls, event, payload):
@@ -183,6 +185,12 @@ class RoomTopic(Topic):
         username = get_str(payload, "username", max_length=hub_settings.USERNAME_MAX_LENGTH)
         removed = await database_sync_to_async(services.member_remove)(room=self.room, by=self.user, username=username)
         return {"username": removed.username}
+
+    async def on_members(self, payload):
+        prefix = get_str(payload, "prefix", max_length=hub_settings.USERNAME_MAX_LENGTH, allow_empty=True)
+        users = await database_sync_to_async(services.member_suggestions)(room=self.room, user=self.user,
+                                                                          prefix=prefix)
+        return {"members": [user_dict(user) for user in users]}
 
     async def on_mute(self, payload):
         muted, until = get_bool(payload, "muted"), get_time(payload, "until")

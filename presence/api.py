@@ -3,6 +3,7 @@
     await track(conn, "room:general")          # this socket is present in the set
     await untrack(conn, "room:general")
     await list_present("room:general")         # [USER + status + last_seen (+ metas)]
+    await present_among("room:general", [3, 7])  # {3}: which of these users are present
     await present_page("room:general")         # {"users": [...], "count": N, "more": bool}
 
 Diffs `{"joins", "leaves", "updates", "count", "more"}` of PRESENCE entries are pushed on the set's
@@ -37,6 +38,16 @@ async def list_present(topic):
     meta of each of those sockets.
     """
     return await store.list_set(topic)
+
+
+async def present_among(topic, user_ids):
+    """The ids of those of `user_ids` with a tracked socket in the set now (online or away).
+
+    One Redis call that looks at these users only: cheap however big the set, where
+    list_present would read all of it.
+    """
+    statuses = await store.statuses(topic, list(dict.fromkeys(user_ids)))
+    return {uid for uid, status in statuses.items() if status != "offline"}
 
 
 async def present_page(topic):

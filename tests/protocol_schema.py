@@ -42,6 +42,7 @@ MESSAGE = {"id": int, "seq": int, "change_seq": int, "room": str, "author": USER
            "edited_by": Nullable(USER), "deleted": bool, "client_id": Nullable(str)}
 ROOM = {"slug": str, "name": str, "kind": OneOf("public", "private", "direct"), "unread": int,
         "last_message_id": Nullable(int), "muted": bool, "muted_until": Nullable(ISO)}
+READ_MARKER = {"user": USER, "last_read_id": Nullable(int)}
 NOTIFICATION = {"id": int, "seq": int, "verb": str, "level": OneOf("info", "success", "warning", "error"), "actor": Nullable(USER),
                 "target": Nullable({"type": str, "id": str, "repr": str}), "data": ANY_OBJECT, "url": Nullable(str),
                 "unread": bool, "created_at": ISO, "count": int, "actors": [USER], "actor_count": int}
@@ -131,7 +132,7 @@ REPLIES = {
     ("chat", "leave_room"): {"room": str},
     ("room:*", "join"): {"room": ROOM, "messages": [MESSAGE], "present": [PRESENCE], "present_count": int,
                          "present_more": bool, "more": bool,
-                         "last_change": int, "changes?": [MESSAGE]},
+                         "last_change": int, "changes?": [MESSAGE], "read_markers": Nullable([READ_MARKER])},
     ("room:*", "send"): {"message": MESSAGE},
     ("room:*", "history"): {"messages": [MESSAGE]},
     ("room:*", "typing"): {},
@@ -140,6 +141,7 @@ REPLIES = {
     ("room:*", "delete"): {"message": MESSAGE},
     ("room:*", "remove"): {"username": str},
     ("room:*", "mute"): {"muted": bool, "until": Nullable(ISO)},
+    ("room:*", "members"): {"members": [USER]},
     ("hub:*", "join"): LIVE_STATS,
     ("stream:*", "join"): {"snapshot": ANY_OBJECT, "seq": int},
     ("doc:*", "join"): {"document": {"id": int, "title": str, "public": bool, "owner": str}, "role": DOC_ROLE,

@@ -6,8 +6,9 @@ The socket handlers (chat.topics), the views, the admin and other apps all call 
 """
 
 from chat.services.messages import (  # noqa: F401
-    body_clean, chat_write_allowed, mention_notify, message_body_prune, message_delete, message_edit, message_notify,
-    message_post, message_send, read_marker_move, room_history, typing_forget, typing_relay,
+    body_clean, chat_write_allowed, member_suggestions, mention_notify, message_body_prune, message_delete,
+    message_edit, message_notify, message_post, message_send, read_marker_move, room_history, typing_forget,
+    typing_relay,
 )
 from chat.services.rooms import (  # noqa: F401
     CHAT_TOPIC, dm_open, dm_open_limited, lobby_group, member_remove, members_add, membership_ensure, room_create,

@@ -16,7 +16,7 @@ from chat.serializers import message_dict
 from chat.services.rooms import CHAT_TOPIC, direct_room_unhide, lobby_group, short_text
 from hub import app_settings as hub_settings
 from hub.errors import BadRequest, Forbidden, NotFound
-from hub.push import apush_to_topic, push_batch, push_to_topic, push_to_users
+from hub.push import apush_to_topic, push_batch, push_to_topic, push_to_users, user_group
 from hub.rates import limit
 from hub.redis import delete_matching, get_async_redis, key
 from hub.retention import prune_in_batches
@@ -99,12 +99,20 @@ def _push_message(message):
 
 
 async def message_notify(message):
-    """Notify whoever a new message concerns (mention_notify decides who); returns the notifications."""
+    """Notify whoever a new message concerns (mention_notify decides who); returns the notifications.
+
+    Nobody is notified of a room they are looking at (a socket of theirs joined to it now).
+    """
     room = message.room
-    if room.kind != "direct" and not _mentioned_names(message.body):
+    names = _mentioned_names(message.body)
+    if room.kind != "direct" and not names:
         return []
-    # Who is looking matters only in a direct room (two people): never list a big room.
-    present = {entry["id"] for entry in await presence.list_present(room.topic)} if room.kind == "direct" else set()
+    if room.kind == "direct":
+        present = {entry["id"] for entry in await presence.list_present(room.topic)}  # two people at most
+    else:
+        # Never list a big room: ask about the mentioned members only (at most MENTIONS_MAX, one Redis call).
+        mentioned = await database_sync_to_async(_mentioned_members)(room, names)
+        present = await presence.present_among(room.topic, [user.pk for user in mentioned])
     return await database_sync_to_async(mention_notify)(message=message, present_user_ids=present)
 
 
@@ -120,19 +128,24 @@ def _mentioned_names(body):
     return list(names)[:app_settings.MENTIONS_MAX]
 
 
+def _mentioned_members(room, names):
+    # Looked up among the members only: a mention costs an index lookup, never a scan of all users.
+    return users_by_username(usernames=names, among=selectors.room_member_users(room=room))
+
+
 def mention_notify(*, message, present_user_ids):
-    """@username mentions of members, and direct messages to someone not looking, notify them.
+    """@username mentions of members, and direct messages, notify them unless they are looking at the room
+    (`present_user_ids`: users with a socket joined to it now).
 
     Names are found as everywhere else (hub.users: exact, then ignoring case).
     """
     room = message.room
-    names = _mentioned_names(message.body)
-    # Looked up among the members only: a mention costs an index lookup, never a scan of all users.
-    members = {u.pk: u for u in users_by_username(usernames=names, among=selectors.room_member_users(room=room))}
+    members = {u.pk: u for u in _mentioned_members(room, _mentioned_names(message.body))}
     recipients = set(members)
     if room.kind == "direct":
         members = {u.pk: u for u in selectors.room_members(room=room)}  # the two of them
-        recipients |= {uid for uid in members if uid not in present_user_ids}
+        recipients |= set(members)
+    recipients -= set(present_user_ids)  # they see the message arrive: a notification would only repeat it
     recipients.discard(message.author_id)
     recipients -= selectors.muted_member_ids(room=room, user_ids=recipients)  # they asked for quiet
     recipients = sorted(recipients)[:app_settings.MENTIONS_MAX]  # two members may answer to one name, in case
@@ -203,7 +216,8 @@ def message_body_prune(*, now, dry_run=False, batch_size):
 
 
 def read_marker_move(*, room, user, up_to, conn_id):
-    """Move the user's marker forward (never back); others in the room and the user's lobbies hear of it.
+    """Move the user's marker forward (never back); others in the room (in a room of at most
+    RECEIPTS_MAX_MEMBERS members; else the user's own other sockets) and the user's lobbies hear of it.
 
     Only a member has a marker: reading never makes anyone a member (0 for a public room's non-member).
     """
@@ -219,8 +233,13 @@ def read_marker_move(*, room, user, up_to, conn_id):
         membership.last_read_id = up_to
         membership.save(update_fields=["last_read_id"])
         unread = selectors.room_unread(room=room, user=user)
+        read = {"user": user_dict(user), "up_to": up_to}
         with push_batch():
-            push_to_topic(room.topic, "read", {"user": user_dict(user), "up_to": up_to}, exclude_conn=conn_id)
+            # Only a small room shows receipts; in a big one the user's own other tabs alone hear of it
+            # (see RECEIPTS_MAX_MEMBERS: every socket of the room, for every reader, is N² frames).
+            everyone = selectors.room_shows_receipts(room=room)
+            push_to_topic(room.topic, "read", read, exclude_conn=conn_id,
+                          group=None if everyone else user_group(user.pk))
             push_to_users([user.pk], CHAT_TOPIC, "unread", {"room": room.slug, "unread": unread,
                                                             "last_message_id": last_id})
     return up_to
@@ -240,6 +259,13 @@ def room_history(*, room, user, before, limit):
     """`limit` messages before id `before` (or the newest), oldest first, for someone still allowed to read them."""
     _require_member(room, user)
     return selectors.messages_before(room=room, before=before, limit=limit)[0]
+
+
+def member_suggestions(*, room, user, prefix):
+    """Members whose username starts with `prefix` (the composer's @name completion), for someone allowed
+    to see them: MEMBER_SUGGESTIONS_MAX at most, `user` left out (mentioning oneself notifies nobody)."""
+    _require_member(room, user)
+    return selectors.room_members_matching(room=room, prefix=prefix, exclude=user)
 
 
 def typing_forget(*, user_id):

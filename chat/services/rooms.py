@@ -10,7 +10,7 @@ from django.utils.text import slugify
 
 from chat import app_settings, selectors
 from chat.models import Membership, Room
-from chat.serializers import message_dict, room_dict
+from chat.serializers import message_dict, read_marker_dict, room_dict
 from hub.errors import BadRequest, Forbidden, Internal, NotFound
 from hub.names import normalize_name
 from hub.push import push_each, push_to_users, topic_group
@@ -175,7 +175,8 @@ def room_join(*, room, user, since=None, since_seq=None, since_change=None):
     """A socket's join of a room: the room, its messages (after position `since_seq`, or id `since`, or
     the newest), and `more`; with `since_seq` and `since_change`, also the `changes` (edits, deletes)
     to the messages up to `since_seq` made after that change position. `last_change` is the room's
-    change position as read, for the client's next `since_change`."""
+    change position as read, for the client's next `since_change`. `read_markers`: every member's read
+    marker in a room of at most RECEIPTS_MAX_MEMBERS members, None in a bigger one."""
     if room.kind == "public":
         membership_ensure(room=room, user=user)
     last_change = Room.objects.filter(pk=room.pk).values_list("last_change", flat=True).get()  # before the rows
@@ -191,8 +192,10 @@ def room_join(*, room, user, since=None, since_seq=None, since_change=None):
         more = False  # without `since`, `more` is about gaps, not older history
     else:
         messages, more = selectors.messages_since(room=room, since=since)
+    markers = selectors.room_read_markers(room=room)  # after membership_ensure: a new member is listed too
     data = {"room": selectors.room_for_user(room=room, user=user), "messages": [message_dict(m) for m in messages],
-            "more": more, "last_change": last_change}
+            "more": more, "last_change": last_change,
+            "read_markers": None if markers is None else [read_marker_dict(m) for m in markers]}
     if changes is not None:
         data["changes"] = [message_dict(m) for m in changes]
     return data

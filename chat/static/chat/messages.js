@@ -18,13 +18,15 @@ function timeNode(iso) {
 export class MessageList {
   /**
    * me: the user's username; edit(m, body) and remove(m) act on their own messages;
-   * onStored(m): a stored message was shown (the outbox drops its pending copy).
+   * onStored(m): a stored message was shown (the outbox drops its pending copy);
+   * onChange(): the list changed (a batch shown, or cleared): what hangs on messages (receipts) follows.
    */
-  constructor(list, { me, edit, remove, onStored }) {
+  constructor(list, { me, edit, remove, onStored, onChange = () => {} }) {
     this.list = list;
     this.me = me;
     this.actions = { edit, remove };
     this.onStored = onStored;
+    this.onChange = onChange;
     this.byId = new Map(); // id -> MESSAGE
     this.lastId = null; // the newest id shown (read markers, history pages)
     this.lastSeq = null; // the newest stream position shown, to resume with `since_seq`
@@ -94,6 +96,7 @@ export class MessageList {
     if (quiet) this.list.setAttribute("aria-live", "off");
     for (const m of batch) this.upsert(m);
     if (quiet) setTimeout(() => this.list.setAttribute("aria-live", "polite"), 500);
+    this.onChange();
     if (scroll && stick) this.scrollToEnd();
   }
 
@@ -105,6 +108,7 @@ export class MessageList {
     this.lastSeq = null;
     this.lastChange = 0;
     this.oldestId = null;
+    this.onChange();
   }
 
   atBottom() {

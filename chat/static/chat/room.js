@@ -1,12 +1,15 @@
 // One chat room (/chat/<slug>/): joins `room:<slug>`, resuming `since` the newest message
 // shown, and wires its replies and pushes to the parts: the message list, the outbox, typing,
-// history and "Here now" (the shared Presence helper, the sidebar's rule).
+// history, "Here now" (the shared Presence helper, the sidebar's rule), "Seen by" receipts and
+// the composer's @name completion.
 import { el } from "../hub/dom.js";
 import { Presence } from "../hub/presence.js";
 import { friendly } from "./errors.js";
 import { loadOlderOnScroll } from "./history.js";
+import { MentionCompleter } from "./mentions.js";
 import { MessageList } from "./messages.js";
 import { Outbox } from "./outbox.js";
+import { Receipts } from "./receipts.js";
 import { Typists, TypingSender } from "./typing.js";
 
 function renderHere(list, users) {
@@ -22,14 +25,15 @@ function renderHereCount(list, count) {
   list.replaceChildren(item);
 }
 
-/** Enter (without Shift, outside an IME composition) or the Send button sends. */
+/** Enter (without Shift, outside an IME composition) or the Send button sends; not an Enter the
+ * @name completion took (it listens first and marks the key handled). */
 function wireComposer(input, send) {
   document.getElementById("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     send();
   });
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.defaultPrevented) {
       event.preventDefault();
       send();
     }
@@ -91,6 +95,7 @@ export function init(hub) {
   const errorBox = document.getElementById("composer-error");
   const say = (text) => { errorBox.textContent = text; };
   const showError = (err) => say(friendly(err));
+  const receipts = new Receipts(document.getElementById("messages"), root.dataset.me);
   const messages = new MessageList(document.getElementById("messages"), {
     me: root.dataset.me,
     edit: (m, body) => room.request("edit", { id: m.id, body }).catch(showError),
@@ -99,6 +104,7 @@ export function init(hub) {
       input.focus(); // the message's buttons go away with it
     },
     onStored: (m) => outbox.settle(m),
+    onChange: () => receipts.render(),
   });
   const room = hub.channel(`room:${root.dataset.slug}`, {
     // Resume by position: the messages after the newest shown, and the edits and deletes made
@@ -128,6 +134,7 @@ export function init(hub) {
       return;
     }
     messages.noteChange(data.last_change);
+    receipts.reset(data.read_markers);
     messages.add([...(data.changes || []), ...data.messages]);
     markRead();
     outbox.flush(); // what was typed while offline goes out now, in order
@@ -146,11 +153,13 @@ export function init(hub) {
   });
   for (const event of ["edited", "deleted"]) room.on(event, ({ message }) => messages.add([message]));
   room.on("typing", (payload) => typists.update(payload));
+  room.on("read", (payload) => receipts.read(payload));
   room.on("removed", () => closeRoom(room, "You are no longer a member of this room."));
   wireMute(room);
   room.join();
   wireLeave(hub, root.dataset.slug);
 
+  new MentionCompleter(room, input, document.getElementById("mention-list")); // before wireComposer: Enter picks
   wireComposer(input, () => {
     const body = input.value.trim();
     if (!body) return;
