@@ -50,12 +50,6 @@ def room_read_markers(*, room):
     return None if len(rows) > limit else rows
 
 
-def room_shows_receipts(*, room):
-    """Whether the room is small enough to show read markers (RECEIPTS_MAX_MEMBERS): a count that stops past it."""
-    return Membership.objects.filter(room=room)[:app_settings.RECEIPTS_MAX_MEMBERS + 1].count() \
-        <= app_settings.RECEIPTS_MAX_MEMBERS
-
-
 def room_members_matching(*, room, prefix, exclude=None):
     """Up to MEMBER_SUGGESTIONS_MAX active members whose username starts with `prefix` (ignoring case), by name.
 

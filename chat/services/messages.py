@@ -16,7 +16,7 @@ from chat.serializers import message_dict
 from chat.services.rooms import CHAT_TOPIC, direct_room_unhide, lobby_group, short_text
 from hub import app_settings as hub_settings
 from hub.errors import BadRequest, Forbidden, NotFound
-from hub.push import apush_to_topic, push_batch, push_to_topic, push_to_users, user_group
+from hub.push import apush_to_topic, push_batch, push_to_topic, push_to_users
 from hub.rates import limit
 from hub.redis import delete_matching, get_async_redis, key
 from hub.retention import prune_in_batches
@@ -216,8 +216,7 @@ def message_body_prune(*, now, dry_run=False, batch_size):
 
 
 def read_marker_move(*, room, user, up_to, conn_id):
-    """Move the user's marker forward (never back); others in the room (in a room of at most
-    RECEIPTS_MAX_MEMBERS members; else the user's own other sockets) and the user's lobbies hear of it.
+    """Move the user's marker forward (never back); others in the room and the user's lobbies hear of it.
 
     Only a member has a marker: reading never makes anyone a member (0 for a public room's non-member).
     """
@@ -233,13 +232,8 @@ def read_marker_move(*, room, user, up_to, conn_id):
         membership.last_read_id = up_to
         membership.save(update_fields=["last_read_id"])
         unread = selectors.room_unread(room=room, user=user)
-        read = {"user": user_dict(user), "up_to": up_to}
         with push_batch():
-            # Only a small room shows receipts; in a big one the user's own other tabs alone hear of it
-            # (see RECEIPTS_MAX_MEMBERS: every socket of the room, for every reader, is N² frames).
-            everyone = selectors.room_shows_receipts(room=room)
-            push_to_topic(room.topic, "read", read, exclude_conn=conn_id,
-                          group=None if everyone else user_group(user.pk))
+            push_to_topic(room.topic, "read", {"user": user_dict(user), "up_to": up_to}, exclude_conn=conn_id)
             push_to_users([user.pk], CHAT_TOPIC, "unread", {"room": room.slug, "unread": unread,
                                                             "last_message_id": last_id})
     return up_to

@@ -58,8 +58,7 @@ def test_someone_away_gets_one_digest_grouped_by_kind_and_never_twice(make_user)
 
 async def test_someone_who_had_a_socket_since_is_not_emailed(amake_user, connect):
     bob = await amake_user("bob", email="bob@example.com")
-    seen, unseen = [], []
-    seen += await sync_to_async(notifications.notify)(bob, "while you were here", kind="chat.direct")
+    seen = await sync_to_async(notifications.notify)(bob, "while you were here", kind="chat.direct")
     comm = await connect(bob)
     await comm.ok("hub", "heartbeat")
     await comm.disconnect()  # online after it was made, then gone: it was in the bell
