@@ -7,6 +7,10 @@ class CollabConfig(AppConfig):
     name = "collab"
 
     def ready(self):
+        import notifications
+
+        notifications.register_kind("collab.shared", "Documents shared with you")
+
         from collab.topics import DocTopic
         from hub.topics import register
 

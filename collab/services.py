@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+import notifications
 from collab import app_settings
 from collab.models import Document, DocumentUpdate
 from hub.errors import BadRequest, Forbidden, NotFound, TooLarge
@@ -80,7 +81,10 @@ def document_share(*, document, by, add_editor=None, remove_editor=None, public=
                 raise NotFound(f"No user {add_editor!r}.")
             if user.pk == document.owner_id:
                 raise BadRequest("The owner edits already.")
-            document.editors.add(user)
+            if not document.editors.filter(pk=user.pk).exists():
+                document.editors.add(user)
+                notifications.notify(user, f"shared “{document.title[:150]}” with you", actor=by, target=document,
+                                     url=f"/docs/{document.pk}/", kind="collab.shared")
         if remove_editor is not None:
             document.editors.remove(*get_user_model().objects.filter(username=remove_editor))
         if public is not None:

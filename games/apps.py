@@ -7,6 +7,10 @@ class GamesConfig(AppConfig):
     name = "games"
 
     def ready(self):
+        import notifications
+
+        notifications.register_kind("games.invite", "Invitations to a game")
+
         from games.referee import referee
         from games.topics import GameTopic, LobbyTopic
         from hub import lifecycle, ui

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+import notifications
 from games import app_settings
 from games.models import EMPTY_BOARD, Game, QuickMatch
 from hub.errors import BadRequest, Forbidden, NotFound
@@ -149,6 +150,9 @@ def invite(*, creator, opponent_username):
         _check_room_for_a_game(opponent)
         game = _start(creator, opponent)
         push_to_users([opponent.pk], LOBBY, "invited", {"game": game_dict(game)})
+        # In the bell too (and by email, if they choose): the lobby's push reaches only an open lobby.
+        notifications.notify(opponent, "invited you to a game of Connect Four", actor=creator, target=game,
+                             url=f"/games/{game.pk}/", kind="games.invite")
     return game
 
 

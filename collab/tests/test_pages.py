@@ -4,6 +4,7 @@ import pytest
 
 from collab import services
 from collab.models import Document
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,10 @@ def test_the_owner_shares_and_others_may_not(client, make_user):
     doc = services.document_create(owner=olga, title="Plans", public=True)
     client.force_login(olga)
     client.post(f"/docs/{doc.pk}/share/", {"action": "add_editor", "username": "ed"})
+    client.post(f"/docs/{doc.pk}/share/", {"action": "add_editor", "username": "ed"})  # again: no second notice
     assert list(doc.editors.all()) == [ed]
+    [note] = Notification.objects.filter(recipient=ed)
+    assert (note.kind, note.verb, note.url) == ("collab.shared", "shared “Plans” with you", f"/docs/{doc.pk}/")
     response = client.post(f"/docs/{doc.pk}/share/", {"action": "add_editor", "username": "nobody"}, follow=True)
     assert "No user &#x27;nobody&#x27;." in response.content.decode()
     client.post(f"/docs/{doc.pk}/share/", {"action": "remove_editor", "username": "ed"})

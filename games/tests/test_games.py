@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 
 from games import referee, services
 from games.models import Game, QuickMatch
+from notifications.models import Notification
 from hub.redis import get_async_redis, key
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,6 +51,10 @@ async def test_an_invitation_starts_a_game_the_opponent_hears_of(hub_connect, pl
     assert game["board"] == [[None] * 7 for _ in range(6)]
     assert game["clocks"]["bob"] == 300.0 and 295 < game["clocks"]["ann"] <= 300.0  # ann's clock runs
     assert (await b.expect("games", "invited"))["game"]["id"] == game["id"]
+    # In bob's bell too, as a kind he may turn off or get by email.
+    [note] = await database_sync_to_async(list)(Notification.objects.filter(recipient=bob))
+    assert (note.kind, note.verb, note.url, note.actor_id) == (
+        "games.invite", "invited you to a game of Connect Four", f"/games/{game['id']}/", ann.pk)
     for payload, code in (({"opponent": "ann"}, "bad_request"), ({"opponent": "nobody"}, "not_found"),
                           ({"opponent": "bob"}, "bad_request"),  # a game with bob is going on already
                           ({}, "bad_request"), ({"opponent": 7}, "bad_request")):
