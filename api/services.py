@@ -1,4 +1,4 @@
-"""Tokens: create, revoke, authenticate (and note the use). The admin, `manage.py hub_token` and the views call these."""
+"""Tokens: create, revoke, authenticate (noting the use). The admin, `manage.py hub_token` and the views call these."""
 
 import hashlib
 import secrets

@@ -354,7 +354,8 @@ except ValueError as error:
     raise ImproperlyConfigured(f"HUB_API_RATE: {error}") from None
 _api_max_body = env.str("HUB_API_MAX_BODY", default="262144").strip()
 if not (_api_max_body.isascii() and _api_max_body.isdigit() and 1024 <= int(_api_max_body) <= 2 * 1024 * 1024):
-    raise ImproperlyConfigured(f"HUB_API_MAX_BODY must be a number of bytes from 1024 to 2097152, not {_api_max_body!r}")
+    raise ImproperlyConfigured(
+        f"HUB_API_MAX_BODY must be a number of bytes from 1024 to 2097152, not {_api_max_body!r}")
 HUB_API_MAX_BODY = int(_api_max_body)
 
 

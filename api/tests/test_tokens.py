@@ -38,6 +38,13 @@ def test_create_prints_the_token_alone_on_its_last_line_and_stores_only_its_hash
     assert api_post("/api/v1/announcements", {"title": "t", "body": "b"}, token=secret).status_code == 403
 
 
+def test_scopes_may_be_repeated_or_listed_after_one_flag():
+    run("create", "one", "--scope", "events", "--scope", "notify", "--scope", "notify")
+    run("create", "two", "--scope", "announce", "events")
+    assert dict(ApiToken.objects.values_list("name", "scopes")) == {"one": ["notify", "events"],
+                                                                   "two": ["announce", "events"]}
+
+
 def test_create_refuses_a_taken_name_and_unknown_scopes():
     run("create", "deploy", "--scope", "notify")
     with pytest.raises(CommandError, match="exists already"):

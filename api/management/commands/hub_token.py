@@ -15,8 +15,8 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True)
         create = actions.add_parser("create", help="create a token; it is printed alone on the last line, once")
         create.add_argument("name")
-        create.add_argument("--scope", action="append", required=True, choices=app_settings.SCOPES,
-                            help="notify, announce or events; repeat for several")
+        create.add_argument("--scope", action="extend", nargs="+", required=True, choices=app_settings.SCOPES,
+                            help="notify, announce or events: --scope notify --scope events, or --scope notify events")
         actions.add_parser("list", help="every token: name, first characters, scopes, last use, revoked")
         revoke = actions.add_parser("revoke", help="revoke a token: it answers 401 from now on")
         revoke.add_argument("name")
@@ -35,7 +35,8 @@ class Command(BaseCommand):
 
     def _list(self, **options):
         for token in ApiToken.objects.all():
-            used = timezone.localtime(token.last_used_at).isoformat(timespec="seconds") if token.last_used_at else "never"
+            used = (timezone.localtime(token.last_used_at).isoformat(timespec="seconds") if token.last_used_at
+                    else "never")
             state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
             self.stdout.write(f"{token.name}\t{token.prefix}…\t{','.join(token.scopes)}\tlast used {used}\t{state}")
 
