@@ -55,12 +55,12 @@ def parse_frame(text, max_length):
         # daphne's protocol layer closes with 1009 first; other servers reach this check.
         raise _addressed(TooLarge(f"Frame is larger than {max_length} bytes."))
     try:
-        data = json.loads(text, parse_constant=_not_json)
+        data = json.loads(text, parse_constant=not_json)
     except (ValueError, RecursionError):
         raise _bad("Frame is not valid JSON.")
     if not isinstance(data, dict):
         raise _bad("Frame must be a JSON object.")
-    problem = _unstorable_text(data)
+    problem = unstorable_text(data)
     if problem:
         raise _bad(f"Frame contains {problem}.")
     topic = data.get("topic")
@@ -86,12 +86,15 @@ def parse_frame(text, max_length):
     return Frame(topic=topic, event=event, payload=payload, ref=ref)
 
 
-def _not_json(constant):
-    # Python's json accepts NaN and Infinity; JSON does not, and browsers cannot parse them back.
+def not_json(constant):
+    """json.loads's `parse_constant`: refuse NaN and Infinity (ValueError).
+
+    Python's json accepts them; JSON does not, and browsers cannot parse them back.
+    """
     raise ValueError(f"{constant} is not JSON")
 
 
-def _unstorable_text(value):
+def unstorable_text(value):
     """Name the first string problem no database or client could take, or return None.
 
     Lone surrogates decode from JSON escapes but cannot be encoded as UTF-8; NUL

@@ -4,7 +4,7 @@ import re
 import uuid
 
 from hub.errors import RateLimited
-from hub.redis import delete_matching, get_async_redis, key
+from hub.redis import delete_matching, get_async_redis, get_sync_redis, key
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smh]?)\s*$")
 _UNIT_SECS = {"": 1, "s": 1, "m": 60, "h": 3600}
@@ -52,6 +52,13 @@ async def hit(bucket, user_id, rate):
     limit, window_s = parse_rate(rate)
     wait = float(await get_async_redis().eval(_HIT, 1, key("rate", bucket, user_id), limit, window_s,
                                               uuid.uuid4().hex))
+    return max(0.001, wait) if wait > 0 else 0
+
+
+def hit_sync(bucket, owner_id, rate):
+    """hit() for sync code (the HTTP API's views): the same log, key and answer, over the sync client."""
+    limit, window_s = parse_rate(rate)
+    wait = float(get_sync_redis().eval(_HIT, 1, key("rate", bucket, owner_id), limit, window_s, uuid.uuid4().hex))
     return max(0.001, wait) if wait > 0 else 0
 
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "live.apps.LiveConfig",
     "collab.apps.CollabConfig",
     "games.apps.GamesConfig",
+    "api.apps.ApiConfig",
 ]
 
 MIDDLEWARE = [
@@ -357,6 +358,19 @@ if not (HUB_MALLOC_MMAP_THRESHOLD == 0 or 4096 <= HUB_MALLOC_MMAP_THRESHOLD <= 3
 HUB_OUTBOX_AFTER = env.int("HUB_OUTBOX_AFTER", default=5)
 if not 1 <= HUB_OUTBOX_AFTER <= 3600:
     raise ImproperlyConfigured("HUB_OUTBOX_AFTER must be whole seconds from 1 to 3600")
+
+# The HTTP API (api/, docs/http-api.md): requests one token may make in any window of that length,
+# and the largest request body in bytes (under Django's own 2.5 MB cap on bodies it reads).
+HUB_API_RATE = env.str("HUB_API_RATE", default="600/1m")
+try:
+    parse_rate(HUB_API_RATE)
+except ValueError as error:
+    raise ImproperlyConfigured(f"HUB_API_RATE: {error}") from None
+_api_max_body = env.str("HUB_API_MAX_BODY", default="262144").strip()
+if not (_api_max_body.isascii() and _api_max_body.isdigit() and 1024 <= int(_api_max_body) <= 2 * 1024 * 1024):
+    raise ImproperlyConfigured(
+        f"HUB_API_MAX_BODY must be a number of bytes from 1024 to 2097152, not {_api_max_body!r}")
+HUB_API_MAX_BODY = int(_api_max_body)
 
 
 # --- Retention (manage.py hub_prune): whole days, 0 meaning "at the next run".

@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/hub/", admin.site.admin_view(views.live_view), name="hub_live_view"),  # staff only, as the admin
     path("admin/", admin.site.urls),
     path("chat/", include("chat.urls")),

@@ -39,7 +39,7 @@ def test_debug_is_off_by_default_and_then_a_secret_key_is_required():
     assert result.returncode == 0 and result.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("variable", ["HUB_FRAME_RATE", "HUB_CHAT_RATE"])
+@pytest.mark.parametrize("variable", ["HUB_FRAME_RATE", "HUB_CHAT_RATE", "HUB_API_RATE"])
 def test_a_bad_rate_stops_startup_naming_the_variable(variable):
     result = load_settings(DJANGO_SECRET_KEY="k" * 50, **{variable: "lots"})
     assert result.returncode != 0
@@ -225,3 +225,17 @@ def test_email_settings_defaults_follow_the_allowed_hosts_and_debug():
     assert load_settings(DJANGO_DEBUG="1", show=show).stdout.split() == ["600", "http://127.0.0.1:8000"]
     assert load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_SITE_URL="https://hub.example.com/", HUB_EMAIL_AFTER="0",
                          show=show).stdout.split() == ["0", "https://hub.example.com"]
+
+
+@pytest.mark.parametrize("value", ["1023", "2097153", "lots", "-1"])
+def test_a_bad_api_body_limit_stops_startup_naming_the_variable(value):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_API_MAX_BODY=value)
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and "HUB_API_MAX_BODY" in result.stderr
+
+
+def test_the_api_settings_default_and_are_read_through_the_apps_settings():
+    show = "__import__('api.app_settings').app_settings.RATE, __import__('api.app_settings').app_settings.MAX_BODY_BYTES"
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, show=show)
+    assert result.returncode == 0 and result.stdout.strip() == "600/1m 262144"
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_API_RATE="5/10s", HUB_API_MAX_BODY="1024", show=show)
+    assert result.returncode == 0 and result.stdout.strip() == "5/10s 1024"
