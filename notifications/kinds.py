@@ -57,5 +57,5 @@ def get_kind(name):
 
 
 def all_kinds():
-    """Every registered kind, in registration order (the settings page's order)."""
-    return list(_kinds.values())
+    """Every registered kind, in registration order, "other notifications" last (the settings page's order)."""
+    return sorted(_kinds.values(), key=lambda kind: kind.name == DEFAULT_KIND)
