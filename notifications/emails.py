@@ -2,7 +2,7 @@
 
 Each notification is decided once, HUB_EMAIL_AFTER seconds after it was made, if it is still unread: it
 is emailed when its recipient had no live socket since it was made (hub.connections.last_live), wants
-its kind by email (notifications.preferences) and has an email address, and never otherwise. A person
+its kind by email (notifications.preferences) and has a verified email address, and never otherwise. A person
 gets at most one email per HUB_EMAIL_AFTER: what was decided for them in one round goes in one digest,
 and what falls due while they wait goes in the next. Notifications are claimed (in the database) before
 the email is sent, so two processes never send the same one; a send that fails gives them back to the
@@ -47,13 +47,23 @@ def emails_send_due(*, now=None):
                   .values_list("user_id", flat=True))
     user_ids = [uid for uid in user_ids if uid not in waiting][:app_settings.EMAIL_USERS_PER_ROUND]
     live = connections.last_live(user_ids)
+    addresses = verified_addresses(user_ids)
     sent = 0
     for user in get_user_model().objects.filter(pk__in=user_ids, is_active=True):
-        sent += _digest(user, due, now=now, live_at=live[user.pk])
+        sent += _digest(user, due, now=now, live_at=live[user.pk], address=addresses.get(user.pk))
     return sent
 
 
-def _digest(user, due, *, now, live_at):
+def verified_addresses(user_ids):
+    """{user id: their verified primary address}: digests go only there. Anyone may sign up with someone
+    else's address; mail to an unverified one would let them send our mail to a stranger."""
+    from allauth.account.models import EmailAddress
+
+    return dict(EmailAddress.objects.filter(user_id__in=list(user_ids), verified=True, primary=True)
+                .values_list("user_id", "email"))
+
+
+def _digest(user, due, *, now, live_at, address):
     """Decide this person's due notifications and email those that qualify; 1 if an email went out."""
     with transaction.atomic():
         # Locked (PostgreSQL; SQLite has one writer at a time): another process's round skips them.
@@ -65,14 +75,14 @@ def _digest(user, due, *, now, live_at):
         by_email = _emailed_kinds(user, {n.kind for n in rows})
         # Seen: they had a socket after it was made (live_at is a whole second, made at most then).
         missed = [n for n in rows if n.kind in by_email and (live_at is None or live_at < int(n.created_at.timestamp()))]
-        if not missed or not user.email:
+        if not missed or not address:
             return 0
         Notification.objects.filter(pk__in=[n.pk for n in missed]).update(emailed_at=now)
         NotificationSettings.objects.update_or_create(user=user, defaults={"last_emailed_at": now})
     missed = list(Notification.objects.select_related("actor").filter(pk__in=[n.pk for n in missed])
                   .order_by("created_at", "id"))
     try:
-        digest_message(user, missed).send()
+        digest_message(user, missed, address).send()
     except Exception:
         logger.exception("the digest for user %s could not be sent; it is tried again next round", user.pk)
         Notification.objects.filter(pk__in=[n.pk for n in missed]).update(email_checked=False, emailed_at=None)
@@ -112,7 +122,7 @@ def unsubscribe_user(token):
     return get_user_model().objects.filter(pk=user_id, is_active=True).first() if isinstance(user_id, int) else None
 
 
-def digest_message(user, missed):
+def digest_message(user, missed, address):
     """The email: plain text and HTML, the notifications grouped by kind (in the settings page's order)."""
     selectors.attach_actors(missed)
     labels = {kind.name: kind.label for kind in kinds.all_kinds()}
@@ -134,7 +144,7 @@ def digest_message(user, missed):
     }
     subject = f"{len(missed)} notification{'s' if len(missed) > 1 else ''} you missed"
     message = EmailMultiAlternatives(
-        subject, render_to_string("notifications/email/digest.txt", context), to=[user.email],
+        subject, render_to_string("notifications/email/digest.txt", context), to=[address],
         # RFC 8058: mail clients offer "Unsubscribe" and POST to the link themselves.
         headers={"List-Unsubscribe": f"<{context['unsubscribe_url']}>",
                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})

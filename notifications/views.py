@@ -41,7 +41,9 @@ def preferences_page(request):
                                     appear_offline=form.cleaned_data["appear_offline"])
         messages.success(request, "Your notification settings are saved.")
         return redirect("notification_settings")
-    return render(request, "notifications/preferences.html", {"form": form}, status=400 if form.errors else 200)
+    verified = bool(emails.verified_addresses([request.user.pk]))
+    return render(request, "notifications/preferences.html", {"form": form, "email_verified": verified},
+                  status=400 if form.errors else 200)
 
 
 @csrf_exempt  # the signed token is the proof; mail clients POST here themselves (RFC 8058 one-click)

@@ -157,6 +157,7 @@ def test_the_settings_page_lists_every_kind_and_saves(make_user):
     for kind in kinds.all_kinds():
         assert kind.label in html
     assert 'name="kind_notifications.announcement" value="email"' not in html  # not offered
+    assert "Emails go only to a verified address" in html  # bob's is not verified
     form = {f"kind_{k.name}": k.default for k in kinds.all_kinds()} | {"kind_chat.mention": "off",
                                                                          "do_not_disturb": "on"}
     saved = client.post("/settings/notifications/", form)
