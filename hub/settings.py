@@ -16,7 +16,25 @@ from hub.redis_topology import RedisConfigError, RedisTopology, parse_sentinels
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """environ.Env whose numbers name their variable when they are not numbers (its own error, a bare
+    ValueError, says neither which variable nor what it should be)."""
+
+    def int(self, var, default=environ.Env.NOTSET):
+        try:
+            return super().int(var, default=default)
+        except ValueError:
+            raise ImproperlyConfigured(f"{var} must be a whole number, not {self.str(var)!r}") from None
+
+    def float(self, var, default=environ.Env.NOTSET):
+        try:
+            return super().float(var, default=default)
+        except ValueError:
+            raise ImproperlyConfigured(f"{var} must be a number, not {self.str(var)!r}") from None
+
+
+env = _Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")

@@ -239,3 +239,11 @@ def test_the_api_settings_default_and_are_read_through_the_apps_settings():
     assert result.returncode == 0 and result.stdout.strip() == "600/1m 262144"
     result = load_settings(DJANGO_SECRET_KEY="k" * 50, HUB_API_RATE="5/10s", HUB_API_MAX_BODY="1024", show=show)
     assert result.returncode == 0 and result.stdout.strip() == "5/10s 1024"
+
+
+@pytest.mark.parametrize("variable", ["HUB_STREAM_MAX_HZ", "HUB_HEARTBEAT", "DJANGO_CONN_MAX_AGE", "HUB_EMAIL_AFTER"])
+def test_a_number_setting_that_is_not_a_number_stops_startup_naming_it(variable):
+    """environ's own error was a bare ValueError naming neither the variable nor what it should be."""
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, **{variable: "lots"})
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr
+    assert f"{variable} must be a whole number, not 'lots'" in result.stderr
