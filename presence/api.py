@@ -50,6 +50,19 @@ async def present_among(topic, user_ids):
     return {uid for uid, status in statuses.items() if status != "offline"}
 
 
+async def looking(topic, user_ids=None):
+    """The ids of users with a socket in the set now, those appearing offline included: who is looking at
+    it, for the server's own decisions (no notification for a room someone has open), never to show.
+
+    With `user_ids`, about those users only (one Redis call per set, however big it is); without, every
+    user of the set: only for small sets (a direct conversation).
+    """
+    sets = (topic, services.unseen_set(topic))
+    if user_ids is None:
+        return {entry["id"] for name in sets for entry in await store.list_set(name)}
+    return {uid for name in sets for uid in await present_among(name, user_ids)}
+
+
 async def present_page(topic):
     """{"users", "count", "more"}: everyone present while the set is small; above
     HUB_PRESENCE_LIST_MAX users (`more` true) the first page only, and its diffs name nobody,

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 SITE_SET = "presence"
 SITE_EVENT = "diff"
+# unseen_set(): a name no topic can have (registered topic patterns start with a letter, hub.topics), so no
+# socket can ever join it or list it.
+UNSEEN_PREFIX = "#unseen:"
 OTHER_STATUS = {"online": "away", "away": "online"}
 _PROCESS_TOKEN = uuid.uuid4().hex
 
@@ -228,6 +231,7 @@ async def flush_pending():
 
 async def publish(changes):
     """Record leaves of the site set (Redis and database) and queue every change for the next diff."""
+    changes = [c for c in changes if not c.set_name.startswith(UNSEEN_PREFIX)]  # nobody may see those
     if not changes:
         return
     site_leaves = [c for c in changes if c.set_name == SITE_SET and c.kind == "leave"]
@@ -415,14 +419,28 @@ async def connection_forget(conn):
 # a socket whose user stops appearing offline is tracked again where it was.
 _tracked_sets = {}
 # Live connections of this process whose user appears offline: in no set others see, apart from the sets
-# tracked with `always` (a game's referee must know a player is there whatever they chose).
+# tracked with `always` (a game's referee must know a player is there whatever they chose); their other
+# sets' unseen twins (unseen_set) keep them known to the server, for presence.api.looking.
 _hidden = set()
+
+
+def unseen_set(set_name):
+    """Where the sockets of people appearing offline are tracked instead of `set_name`: no diff of it is ever
+    pushed and nobody lists it, but the server still knows they are there (presence.api.looking)."""
+    return f"{UNSEEN_PREFIX}{set_name}"
+
+
+async def _track_unseen(conn, set_name, meta, event):
+    # Its changes are not published: nobody may see them.
+    await store.track(unseen_set(set_name), conn.conn_id, user=conn_user(conn), status=connection_status(conn),
+                      ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event)
 
 
 async def connection_set_track(conn, set_name, *, meta=None, event="presence", always=False):
     """Track a socket in a named set (presence.api.track)."""
     _tracked_sets.setdefault(conn.conn_id, {})[set_name] = (meta, event, always)  # first: a failure below still gets untracked
     if conn.conn_id in _hidden and not always:
+        await _track_unseen(conn, set_name, meta, event)
         return
     changes = await store.track(set_name, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
                                 ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event)
@@ -436,6 +454,7 @@ async def connection_set_untrack(conn, set_name):
         return
     _meta, _event, always = tracked.pop(set_name)
     if conn.conn_id in _hidden and not always:
+        await store.untrack(unseen_set(set_name), conn.conn_id)
         return
     await publish(await store.untrack(set_name, conn.conn_id))
 
@@ -462,13 +481,15 @@ async def connection_visibility_check(conn):
     if hidden:
         _hidden.add(conn.conn_id)
         changes = await store.untrack(SITE_SET, conn.conn_id)
-        for name, _meta, _event in shown:
+        for name, meta, event in shown:
             changes += await store.untrack(name, conn.conn_id)
+            await _track_unseen(conn, name, meta, event)
         await publish(changes)
         return
     _hidden.discard(conn.conn_id)
     await connection_track(conn)
     for name, meta, event in shown:
+        await store.untrack(unseen_set(name), conn.conn_id)
         await publish(await store.track(name, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
                                         ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event))
 

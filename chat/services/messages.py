@@ -107,12 +107,13 @@ async def message_notify(message):
     names = _mentioned_names(message.body)
     if room.kind != "direct" and not names:
         return []
+    # Looking includes appearing offline: hidden from others, they still have the room open.
     if room.kind == "direct":
-        present = {entry["id"] for entry in await presence.list_present(room.topic)}  # two people at most
+        present = await presence.looking(room.topic)  # two people at most
     else:
-        # Never list a big room: ask about the mentioned members only (at most MENTIONS_MAX, one Redis call).
+        # Never list a big room: ask about the mentioned members only (at most MENTIONS_MAX, one Redis call a set).
         mentioned = await database_sync_to_async(_mentioned_members)(room, names)
-        present = await presence.present_among(room.topic, [user.pk for user in mentioned])
+        present = await presence.looking(room.topic, [user.pk for user in mentioned])
     return await database_sync_to_async(mention_notify)(message=message, present_user_ids=present)
 
 

@@ -170,3 +170,27 @@ def test_the_settings_page_lists_every_kind_and_saves(make_user):
     assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
     assert client.post("/settings/notifications/", {k: v for k, v in form.items() if k != "kind_chat.direct"}
                        ).status_code == 400
+
+
+async def test_someone_appearing_offline_who_has_the_room_open_is_still_looking(amake_user, connect, make_room):
+    """Hidden from the others, but the server knows the room is open in their tab: no mention notification, no
+    direct-message notification, as for anyone looking; once the tab leaves, they are notified again."""
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    room = await database_sync_to_async(make_room)("lounge", members=[alice, bob])
+    await database_sync_to_async(preferences.preferences_set)(user=bob, appear_offline=True)
+    watcher = await connect(alice)
+    bob_tab = await connect(bob)
+    await bob_tab.ok("room:lounge", "join")
+    joined = await watcher.ok("room:lounge", "join")
+    assert "bob" not in names(joined["present"])  # the others do not see him
+    message, _ = await database_sync_to_async(message_send)(room=room, author=alice, body="@bob are you there?")
+    assert await message_notify(message) == []
+    await watcher.ok("chat", "join")
+    dm = (await watcher.ok("chat", "open_dm", {"username": "bob"}))["room"]
+    await bob_tab.ok(f"room:{dm['slug']}", "join")
+    dm_room = await database_sync_to_async(type(room).objects.get)(slug=dm["slug"])
+    message, _ = await database_sync_to_async(message_send)(room=dm_room, author=alice, body="psst")
+    assert await message_notify(message) == []
+    await bob_tab.ok("room:lounge", "leave")
+    message, _ = await database_sync_to_async(message_send)(room=room, author=alice, body="@bob now?")
+    assert [n.recipient_id for n in await message_notify(message)] == [bob.pk]
