@@ -48,8 +48,11 @@ def emails_send_due(*, now=None):
     user_ids = [uid for uid in user_ids if uid not in waiting][:app_settings.EMAIL_USERS_PER_ROUND]
     live = connections.last_live(user_ids)
     addresses = verified_addresses(user_ids)
+    users = list(get_user_model().objects.filter(pk__in=user_ids, is_active=True))
+    # Deactivated people get no email: their notifications are decided now, not looked at every round.
+    due.filter(recipient_id__in=set(user_ids) - {user.pk for user in users}).update(email_checked=True)
     sent = 0
-    for user in get_user_model().objects.filter(pk__in=user_ids, is_active=True):
+    for user in users:
         sent += _digest(user, due, now=now, live_at=live[user.pk], address=addresses.get(user.pk))
     return sent
 

@@ -121,7 +121,8 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
         for row in [*rows, *grouped]:
             row.seq = seqs[row.recipient_id][0]
         if grouped:
-            Notification.objects.bulk_update(grouped, ["seq", "count", "actor_ids", *GROUPED_FIELDS])
+            Notification.objects.bulk_update(grouped, ["seq", "count", "actor_ids", "email_checked",
+                                                       *GROUPED_FIELDS])
         created = Notification.objects.bulk_create(rows)
         # PostgreSQL and SQLite >= 3.35 return the new ids (RETURNING); the pushes need them.
         if any(n.pk is None for n in created):
@@ -149,6 +150,7 @@ def _grouped(users, group_key, fields):
         for name in GROUPED_FIELDS:
             setattr(n, name, fields[name])
         n.count += 1
+        n.email_checked = False  # news since a digest told of it: the next one may tell of it again
         if actor is not None:
             n.actor_ids = [actor.pk, *(i for i in n.actor_ids if i != actor.pk)][:app_settings.GROUP_ACTORS_MAX]
     return list(latest.values())

@@ -170,3 +170,23 @@ async def test_one_server_process_a_round_runs_the_emailer(areader):
     assert await scheduler.emailer.run_once(token="first") == 1
     assert await scheduler.emailer.run_once(token="second") is None  # the lock is the first one's this round
     assert len(mail.outbox) == 1
+
+
+def test_a_grouped_notification_that_grew_since_its_email_is_told_again(make_user, reader):
+    bob = reader("bob")
+    notifications.notify(bob, "liked your post", actor=make_user("al"), group_key="likes:1", kind="chat.mention")
+    now = later()
+    assert emails.emails_send_due(now=now) == 1
+    [grown] = notifications.notify(bob, "liked your post", actor=make_user("bo"), group_key="likes:1",
+                                   kind="chat.mention")
+    Notification.objects.filter(pk=grown.pk).update(created_at=now)
+    assert emails.emails_send_due(now=now + timedelta(seconds=AFTER + 1)) == 1
+    assert "bo and al liked your post" in mail.outbox[1].body
+
+
+def test_a_deactivated_persons_notifications_are_decided_without_email(reader):
+    bob = reader("bob")
+    notifications.notify(bob, "hello", kind="chat.direct")
+    type(bob).objects.filter(pk=bob.pk).update(is_active=False)
+    assert emails.emails_send_due(now=later()) == 0
+    assert Notification.objects.get().email_checked and mail.outbox == []
