@@ -11,7 +11,7 @@ class NotificationsConfig(AppConfig):
         from notifications import kinds
 
         kinds.register_kind(kinds.DEFAULT_KIND, "Other notifications")
-        kinds.register_kind(kinds.ANNOUNCEMENTS, "Announcements from staff", deliveries=("in_app", "off"))
+        kinds.register_kind(kinds.ANNOUNCEMENTS, "Announcements from staff")
 
         from hub.topics import register
         from notifications.topics import AnnouncementsTopic, NotificationsTopic

@@ -25,7 +25,7 @@ class Kind:
     name: str
     label: str
     default: str
-    # Announcements are shown as banners to whole audiences, never emailed: their choices are in_app and off.
+    # What may be chosen for it (an app may leave out email or off).
     deliveries: tuple = DELIVERIES
 
 

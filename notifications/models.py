@@ -180,3 +180,6 @@ class NotificationSettings(models.Model):
     do_not_disturb = models.BooleanField(default=False)
     # When the last digest email went out (one per HUB_EMAIL_AFTER window at most).
     last_emailed_at = models.DateTimeField(null=True, blank=True)
+    # Announcements by email: those published up to this time are decided for this person's digests (set
+    # when they choose email, so the ones from before are not sent).
+    announcements_decided_until = models.DateTimeField(null=True, blank=True)

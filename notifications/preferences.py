@@ -4,6 +4,7 @@ and the unsubscribe link; every change is pushed (`preferences`) to the person's
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from hub.errors import BadRequest
 from hub.push import push_to_users
@@ -20,6 +21,10 @@ def deliveries_for(*, user_ids, kind):
                   .values_list("user_id", "delivery"))
     # A choice the kind no longer offers (its app changed its deliveries) counts as its default.
     return {uid: chosen[uid] if chosen.get(uid) in kind.deliveries else kind.default for uid in user_ids}
+
+
+def _announcements_by_email(user):
+    return deliveries_for(user_ids=[user.pk], kind=kinds.get_kind(kinds.ANNOUNCEMENTS))[user.pk] == "email"
 
 
 def announcements_off(*, user):
@@ -59,6 +64,10 @@ def preferences_set(*, user, deliveries=None, do_not_disturb=None, appear_offlin
             raise BadRequest(f"{name} can be delivered {', '.join(kind.deliveries)}, not {delivery!r}")
     with transaction.atomic():
         announcements_were_off = announcements_off(user=user)
+        if deliveries.get(kinds.ANNOUNCEMENTS) == "email" and not _announcements_by_email(user):
+            # From now on: the announcements published before are not emailed.
+            NotificationSettings.objects.update_or_create(
+                user=user, defaults={"announcements_decided_until": timezone.now()})
         for name, delivery in deliveries.items():
             NotificationPreference.objects.update_or_create(user=user, kind=name, defaults={"delivery": delivery})
         if do_not_disturb is not None:

@@ -1,6 +1,7 @@
 """Reads: a user's notifications and the announcements they should see."""
 
 from django.db.models import Count, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from hub.paging import rows_after, rows_before
@@ -77,6 +78,27 @@ def announcements_active(*, user):
                     withdrawn_at__isnull=True)
             .exclude(dismissals__user=user))
     return list(reversed(rows.order_by("-id")[:app_settings.ANNOUNCEMENTS_SHOWN]))
+
+
+# When an announcement went out: created now, or at publish_at (a scheduled one; one backdated counts from its creation).
+_PUBLISHED_TIME = Greatest("created_at", Coalesce("publish_at", "created_at"))
+
+
+def announcements_published_between(*, user, after, until):
+    """The announcements of `user`'s audience published in (after, until], still shown (not withdrawn, expired
+    or dismissed), oldest first: what an email digest tells someone who was away. "online" ones never."""
+    now = timezone.now()
+    return list(Announcement.objects.annotate(published_time=_PUBLISHED_TIME)
+                .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), _audience_of(user), published=True,
+                        withdrawn_at__isnull=True, published_time__gt=after, published_time__lte=until)
+                .exclude(dismissals__user=user).order_by("published_time", "id")[:app_settings.ANNOUNCEMENTS_SHOWN])
+
+
+def announcements_published_after(*, after, until):
+    """Whether any announcement listed on joins was published in (after, until]."""
+    return (Announcement.objects.alias(published_time=_PUBLISHED_TIME)
+            .filter(published=True, published_time__gt=after, published_time__lte=until).exclude(audience="online")
+            .exists())
 
 
 def _audience_of(user):

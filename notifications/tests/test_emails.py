@@ -190,3 +190,41 @@ def test_a_deactivated_persons_notifications_are_decided_without_email(reader):
     type(bob).objects.filter(pk=bob.pk).update(is_active=False)
     assert emails.emails_send_due(now=later()) == 0
     assert Notification.objects.get().email_checked and mail.outbox == []
+
+
+def test_announcements_by_email_reach_those_who_chose_it_and_were_away_once(make_user, reader):
+    """Only announcements published after the choice, of the person's audience, not dismissed or withdrawn,
+    and only when they were away: one digest with their notifications, never the same announcement twice."""
+    from django.contrib.auth.models import Group
+
+    earlier = notifications.announce("Before the choice", "old news")
+    bob, carol = reader("bob"), reader("carol")
+    preferences.preferences_set(user=bob, deliveries={"notifications.announcement": "email"})
+    ops = Group.objects.create(name="ops")
+    notifications.announce("Maintenance tonight", "From 22:00 <b>UTC</b>")
+    notifications.announce("For ops", "pager duty", audience=ops)  # bob is not in ops
+    notifications.announce("Only here now", "x", audience="online")  # never listed, never emailed
+    dismissed = notifications.announce("Dismissed", "seen it")
+    notifications.services.announcement_dismiss(user=bob, announcement_id=dismissed.pk)
+    notifications.notify(bob, "sent you a message", kind="chat.direct")
+    assert emails.emails_send_due(now=later()) == 1  # carol kept the default (in the app): nothing
+    [message] = mail.outbox
+    assert message.to == ["bob@example.com"] and message.subject == "2 notifications you missed"
+    assert "Announcements from staff\n- Maintenance tonight: From 22:00 <b>UTC</b>\n  https://hub.example.com/" \
+        in message.body
+    for absent in ("Before the choice", "For ops", "Only here now", "Dismissed"):
+        assert absent not in message.body
+    assert "From 22:00 &lt;b&gt;UTC&lt;/b&gt;" in message.alternatives[0][0]
+    assert emails.emails_send_due(now=later(AFTER * 3)) == 0  # once
+    assert earlier.published and carol.email
+
+
+async def test_an_announcement_seen_live_is_not_emailed(areader, connect):
+    bob = await areader("bob")
+    await sync_to_async(preferences.preferences_set)(user=bob, deliveries={"notifications.announcement": "email"})
+    await sync_to_async(notifications.announce)("While you were here", "b")
+    comm = await connect(bob)  # a socket after it went out: the banner was on his page
+    await comm.ok("hub", "heartbeat")
+    await comm.disconnect()
+    assert await sync_to_async(emails.emails_send_due)(now=later()) == 0
+    assert mail.outbox == []

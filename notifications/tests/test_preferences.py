@@ -21,7 +21,7 @@ def names(entries):
 def test_apps_register_kinds_and_a_bad_one_is_refused():
     registered = {kind.name: kind for kind in kinds.all_kinds()}
     assert registered["chat.mention"].default == "email" and registered["chat.direct"].label == "Direct messages"
-    assert registered["notifications.announcement"].deliveries == ("in_app", "off")  # never emailed
+    assert registered["notifications.announcement"].deliveries == ("in_app", "email", "off")
     assert notifications.register_kind("chat.mention", "Mentions of you in rooms", default="email")  # the same again
     for name in ("mention", "Chat.Mention", "chat.", "chat..x", "a." + "x" * 100, 7):
         with pytest.raises(ValueError):
@@ -57,10 +57,20 @@ def test_a_muted_kind_also_silences_grouping(make_user):
     assert first.count == 1
 
 
-def test_a_delivery_a_kind_does_not_offer_is_refused_and_nothing_is_stored(make_user):
+@pytest.fixture
+def kind_without_email(monkeypatch):
+    """A kind an app offers in the app or off only (registered for this test alone)."""
+    kind = kinds.Kind("tests.no_email", "No email for this", "in_app", ("in_app", "off"))
+    monkeypatch.setitem(kinds._kinds, kind.name, kind)
+    return kind
+
+
+def test_a_delivery_a_kind_does_not_offer_is_refused_and_nothing_is_stored(make_user, kind_without_email):
     bob = make_user("bob")
-    with pytest.raises(BadRequest, match="notifications.announcement can be delivered in_app, off"):
-        preferences.preferences_set(user=bob, deliveries={"chat.direct": "off", "notifications.announcement": "email"})
+    with pytest.raises(BadRequest, match="tests.no_email can be delivered in_app, off"):
+        preferences.preferences_set(user=bob, deliveries={"chat.direct": "off", "tests.no_email": "email"})
+    with pytest.raises(BadRequest, match="delivered in_app, email, off, not 'loud'"):
+        preferences.preferences_set(user=bob, deliveries={"chat.direct": "loud"})
     with pytest.raises(BadRequest, match="unknown notification kind"):
         preferences.preferences_set(user=bob, deliveries={"no.such": "off"})
     assert not NotificationPreference.objects.exists()
@@ -146,7 +156,7 @@ async def test_appear_offline_leaves_every_set_others_see_and_comes_back(amake_u
     assert [u["status"] for u in (await watcher.ok("presence", "query", {"users": ["bob"]}))["users"]] == ["online"]
 
 
-def test_the_settings_page_lists_every_kind_and_saves(make_user):
+def test_the_settings_page_lists_every_kind_and_saves(make_user, kind_without_email):
     bob = make_user("bob")
     client = Client()
     assert client.get("/settings/notifications/").status_code == 302  # to the login
@@ -156,7 +166,8 @@ def test_the_settings_page_lists_every_kind_and_saves(make_user):
     html = page.content.decode()
     for kind in kinds.all_kinds():
         assert kind.label in html
-    assert 'name="kind_notifications.announcement" value="email"' not in html  # not offered
+    assert 'name="kind_tests.no_email" value="email"' not in html  # not offered
+    assert 'name="kind_notifications.announcement" value="email"' in html
     assert "Emails go only to a verified address" in html  # bob's is not verified
     form = {f"kind_{k.name}": k.default for k in kinds.all_kinds()} | {"kind_chat.mention": "off",
                                                                          "do_not_disturb": "on"}
@@ -166,7 +177,7 @@ def test_the_settings_page_lists_every_kind_and_saves(make_user):
     shown = preferences.preferences_of(user=bob)
     assert shown["do_not_disturb"] is True and shown["appear_offline"] is False
     assert {k["kind"]: k["delivery"] for k in shown["kinds"]}["chat.mention"] == "off"
-    bad = client.post("/settings/notifications/", form | {"kind_notifications.announcement": "email"})
+    bad = client.post("/settings/notifications/", form | {"kind_tests.no_email": "email"})
     assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
     assert client.post("/settings/notifications/", {k: v for k, v in form.items() if k != "kind_chat.direct"}
                        ).status_code == 400
