@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hub import connections
-from hub.errors import BadRequest
 from notifications import app_settings, kinds, preferences, selectors
 from notifications.models import Notification, NotificationPreference, NotificationSettings
 from notifications.serializers import who
@@ -94,7 +93,8 @@ def _digest(user, due, *, now, cutoff, live_at, address):
         rows = list(due.filter(recipient=user).select_for_update(skip_locked=True)
                     .order_by("created_at", "id")[:app_settings.EMAIL_DIGEST_MAX_ITEMS])
         Notification.objects.filter(pk__in=[n.pk for n in rows]).update(email_checked=True)
-        by_email = _emailed_kinds(user, {n.kind for n in rows} | {kinds.ANNOUNCEMENTS})
+        # A kind no app registers any more is not among them: never emailed.
+        by_email = preferences.emailed_kinds(user=user)
         missed = [n for n in rows if n.kind in by_email and _away_since(live_at, n.created_at)]
         settings_row = NotificationSettings.objects.select_for_update().filter(user=user).first()
         decided_until = settings_row.announcements_decided_until if settings_row else None
@@ -118,19 +118,6 @@ def _digest(user, due, *, now, cutoff, live_at, address):
             last_emailed_at=None, **({"announcements_decided_until": decided_until} if announcements else {}))
         return 0
     return 1
-
-
-def _emailed_kinds(user, kind_names):
-    """The kinds among these that this person gets by email (a kind no app registers any more: none)."""
-    emailed = set()
-    for name in kind_names:
-        try:
-            kind = kinds.get_kind(name)
-        except BadRequest:
-            continue
-        if preferences.deliveries_for(user_ids=[user.pk], kind=kind)[user.pk] == "email":
-            emailed.add(name)
-    return emailed
 
 
 def absolute(path_or_url):

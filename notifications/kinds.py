@@ -28,6 +28,11 @@ class Kind:
     # What may be chosen for it (an app may leave out email or off).
     deliveries: tuple = DELIVERIES
 
+    def delivery(self, chosen):
+        """What a person's stored choice (None: none) stands for: a choice the kind no longer offers (its app
+        changed its deliveries) counts as its default."""
+        return chosen if chosen in self.deliveries else self.default
+
 
 _kinds = {}
 

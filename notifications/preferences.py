@@ -19,17 +19,26 @@ def deliveries_for(*, user_ids, kind):
     """{user id: "in_app" | "email" | "off"} for one kind, in one query (no row: the kind's default)."""
     chosen = dict(NotificationPreference.objects.filter(user_id__in=list(user_ids), kind=kind.name)
                   .values_list("user_id", "delivery"))
-    # A choice the kind no longer offers (its app changed its deliveries) counts as its default.
-    return {uid: chosen[uid] if chosen.get(uid) in kind.deliveries else kind.default for uid in user_ids}
+    return {uid: kind.delivery(chosen.get(uid)) for uid in user_ids}
 
 
-def _announcements_by_email(user):
-    return deliveries_for(user_ids=[user.pk], kind=kinds.get_kind(kinds.ANNOUNCEMENTS))[user.pk] == "email"
+def deliveries_of(*, user):
+    """{kind name: delivery} of one person for every registered kind, in one query."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "delivery"))
+    return {kind.name: kind.delivery(chosen.get(kind.name)) for kind in kinds.all_kinds()}
+
+
+def emailed_kinds(*, user):
+    """The names of the kinds this person gets by email."""
+    return {name for name, delivery in deliveries_of(user=user).items() if delivery == "email"}
+
+
+def _announcement_delivery(user):
+    return deliveries_for(user_ids=[user.pk], kind=kinds.get_kind(kinds.ANNOUNCEMENTS))[user.pk]
 
 
 def announcements_off(*, user):
-    kind = kinds.get_kind(kinds.ANNOUNCEMENTS)
-    return deliveries_for(user_ids=[user.pk], kind=kind)[user.pk] == "off"
+    return _announcement_delivery(user) == "off"
 
 
 def do_not_disturb(*, user):
@@ -41,11 +50,10 @@ def preferences_of(*, user):
     do_not_disturb and appear_offline."""
     from presence import selectors as presence_selectors
 
-    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "delivery"))
+    delivery = deliveries_of(user=user)
     return {
         "kinds": [{"kind": kind.name, "label": kind.label, "deliveries": list(kind.deliveries),
-                   "delivery": chosen.get(kind.name) if chosen.get(kind.name) in kind.deliveries else kind.default}
-                  for kind in kinds.all_kinds()],
+                   "delivery": delivery[kind.name]} for kind in kinds.all_kinds()],
         "do_not_disturb": do_not_disturb(user=user),
         "appear_offline": presence_selectors.appears_offline(user=user),
     }
@@ -64,7 +72,7 @@ def preferences_set(*, user, deliveries=None, do_not_disturb=None, appear_offlin
             raise BadRequest(f"{name} can be delivered {', '.join(kind.deliveries)}, not {delivery!r}")
     with transaction.atomic():
         announcements_were_off = announcements_off(user=user)
-        if deliveries.get(kinds.ANNOUNCEMENTS) == "email" and not _announcements_by_email(user):
+        if deliveries.get(kinds.ANNOUNCEMENTS) == "email" and _announcement_delivery(user) != "email":
             # From now on: the announcements published before are not emailed.
             NotificationSettings.objects.update_or_create(
                 user=user, defaults={"announcements_decided_until": timezone.now()})
@@ -99,6 +107,4 @@ def _announcements_refresh(user):
 
 def emails_unsubscribe(*, user):
     """The one-click unsubscribe: every kind this person gets by email is in the app only from now on."""
-    emailed = [kind.name for kind in kinds.all_kinds()
-               if deliveries_for(user_ids=[user.pk], kind=kind)[user.pk] == "email"]
-    return preferences_set(user=user, deliveries={name: "in_app" for name in emailed})
+    return preferences_set(user=user, deliveries={name: "in_app" for name in emailed_kinds(user=user)})
