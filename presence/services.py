@@ -327,11 +327,7 @@ async def connection_track(conn):
     """Track a socket in the site set (on connect, and again if Redis lost it); not while its user appears offline."""
     if conn.conn_id in _hidden:
         return
-    changes = await store.track(
-        SITE_SET, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
-        ttl_s=hub_settings.PRESENCE_TTL_SECS, event=SITE_EVENT,
-    )
-    await publish(changes)
+    await publish(await _store_track(conn, SITE_SET, None, SITE_EVENT))
 
 
 async def connection_refresh(conn):
@@ -430,10 +426,14 @@ def unseen_set(set_name):
     return f"{UNSEEN_PREFIX}{set_name}"
 
 
+def _store_track(conn, set_name, meta, event):
+    """Track the socket in a named set in Redis, with its user and status now; the changes, to publish or not."""
+    return store.track(set_name, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
+                       ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event)
+
+
 async def _track_unseen(conn, set_name, meta, event):
-    # Its changes are not published: nobody may see them.
-    await store.track(unseen_set(set_name), conn.conn_id, user=conn_user(conn), status=connection_status(conn),
-                      ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event)
+    await _store_track(conn, unseen_set(set_name), meta, event)  # not published: nobody may see them
 
 
 async def connection_set_track(conn, set_name, *, meta=None, event="presence", always=False):
@@ -442,9 +442,7 @@ async def connection_set_track(conn, set_name, *, meta=None, event="presence", a
     if conn.conn_id in _hidden and not always:
         await _track_unseen(conn, set_name, meta, event)
         return
-    changes = await store.track(set_name, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
-                                ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event)
-    await publish(changes)
+    await publish(await _store_track(conn, set_name, meta, event))
 
 
 async def connection_set_untrack(conn, set_name):
@@ -490,8 +488,7 @@ async def connection_visibility_check(conn):
     await connection_track(conn)
     for name, meta, event in shown:
         await store.untrack(unseen_set(name), conn.conn_id)
-        await publish(await store.track(name, conn.conn_id, user=conn_user(conn), status=connection_status(conn),
-                                        ttl_s=hub_settings.PRESENCE_TTL_SECS, meta=meta, event=event))
+        await publish(await _store_track(conn, name, meta, event))
 
 
 def conn_user(conn):
