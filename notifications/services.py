@@ -54,6 +54,18 @@ def _check_saved(value, kind, name):
         raise TypeError(f"{name} must be a saved {'user' if kind is get_user_model() else 'model instance'}")
 
 
+def _check_key(value, name, limit):
+    """An optional key (group_key, an announcement's key): None, or BadRequest unless a non-empty string of at
+    most `limit` characters."""
+    if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > limit):
+        raise BadRequest(f"{name} must be a non-empty string of at most {limit} characters")
+
+
+def _check_aware(value, name):
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise BadRequest(f"{name} must be a timezone-aware datetime")
+
+
 def notification_check(*, verb, level, data, url):
     """BadRequest naming the first of these a notification cannot have; TypeError for a non-dict `data`."""
     if not isinstance(verb, str) or not verb.strip():
@@ -91,10 +103,7 @@ def notify(recipient, verb, *, actor=None, target=None, level="info", data=None,
     Returns the notifications created or updated.
     """
     notification_check(verb=verb, level=level, data=data, url=url)
-    if group_key is not None and (not isinstance(group_key, str) or not group_key.strip()
-                                  or len(group_key) > app_settings.GROUP_KEY_MAX_LENGTH):
-        raise BadRequest(f"group_key must be a non-empty string of at most {app_settings.GROUP_KEY_MAX_LENGTH} "
-                         "characters")
+    _check_key(group_key, "group_key", app_settings.GROUP_KEY_MAX_LENGTH)
     _check_saved(actor, get_user_model(), "actor")
     _check_saved(target, models.Model, "target")
     kind = kinds.get_kind(kinds.DEFAULT_KIND if kind is None else kind)
@@ -230,8 +239,7 @@ def announcement_check(*, title, body, level, expires_at, new=True):
         raise BadRequest(f"level must be one of {', '.join(app_settings.ANNOUNCEMENT_LEVELS)}, not {level!r}")
     if expires_at is None:
         return
-    if not isinstance(expires_at, datetime) or timezone.is_naive(expires_at):
-        raise BadRequest("expires_at must be a timezone-aware datetime")
+    _check_aware(expires_at, "expires_at")
     now = timezone.now()
     if new and expires_at <= now:
         raise BadRequest("expires_at is in the past")
@@ -260,13 +268,9 @@ def announce(title, body, *, level="info", expires_at=None, author=None, audienc
     announcement_check(title=title, body=body, level=level, expires_at=expires_at)
     _check_saved(author, get_user_model(), "author")
     audience, group = _audience(audience)
-    if key is not None and (not isinstance(key, str) or not key.strip()
-                            or len(key) > app_settings.ANNOUNCEMENT_KEY_MAX_LENGTH):
-        raise BadRequest(f"key must be a non-empty string of at most {app_settings.ANNOUNCEMENT_KEY_MAX_LENGTH} "
-                         "characters")
+    _check_key(key, "key", app_settings.ANNOUNCEMENT_KEY_MAX_LENGTH)
     if publish_at is not None:
-        if not isinstance(publish_at, datetime) or timezone.is_naive(publish_at):
-            raise BadRequest("publish_at must be a timezone-aware datetime")
+        _check_aware(publish_at, "publish_at")
         if expires_at is not None and expires_at <= publish_at:
             raise BadRequest("expires_at is before publish_at: it would never be shown")
     scheduled = publish_at is not None and publish_at > timezone.now()
