@@ -42,9 +42,9 @@ def emails_send_due(*, now=None):
     due = pending.filter(created_at__lte=cutoff)
     user_ids = list(dict.fromkeys([*due.order_by("created_at").values_list("recipient_id", flat=True)[:10_000],
                                    *_announcement_readers(cutoff)]))
-    # At most one email per person per window: who had one lately waits (their notifications stay pending).
-    window_start = cutoff
-    waiting = set(NotificationSettings.objects.filter(user_id__in=user_ids, last_emailed_at__gt=window_start)
+    # At most one email per person per window: who had one since the cutoff waits (their notifications stay
+    # pending).
+    waiting = set(NotificationSettings.objects.filter(user_id__in=user_ids, last_emailed_at__gt=cutoff)
                   .values_list("user_id", flat=True))
     user_ids = [uid for uid in user_ids if uid not in waiting][:app_settings.EMAIL_USERS_PER_ROUND]
     live = connections.last_live(user_ids)
